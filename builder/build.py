@@ -1,0 +1,327 @@
+"""The orchestrator: validate every spec, then generate, render, compile notes, build the site.
+
+Stages do not know each other; this module calls them in order and records what
+happened to each concept in the build report. A failing concept never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from builder import __version__
+from builder.errors import MathreelError, NotesError, RenderError
+from builder.fsutil import project_lock, read_json, sweep_partials, write_json
+from builder.keys import explain_change, make_key
+from builder.notes import build_notes, cached_notes, notes_key, notes_key_parts, pandoc_version
+from builder.render import cached_render, manim_version, render_job, render_scene
+from builder.runner import Runner, run
+from builder.scenes import SceneEntry, read_entry, write_entry
+from builder.settings import Settings
+from builder.spec import Concept, load_concepts
+from builder.template import GENERATOR, template_key_parts, template_notes, template_scene
+
+log = logging.getLogger(__name__)
+
+REPORT_SCHEMA = 1
+
+
+class Progress(Protocol):
+    """Where the orchestrator tells what it does; the CLI prints, tests collect."""
+
+    def stage(self, name: str, total: int) -> None: ...
+    def item(self, stage: str, slug: str, status: str, detail: str = "") -> None: ...
+
+
+class LogProgress:
+    """Progress that only logs (the default outside the CLI)."""
+
+    def stage(self, name: str, total: int) -> None:
+        """A stage starts with `total` items."""
+        log.info("%s: %d item(s)", name, total)
+
+    def item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
+        """One item finished a stage."""
+        log.info("%s %s: %s %s", stage, slug, status, detail)
+
+
+@dataclass
+class ConceptReport:
+    """What the build did with one concept; written to the build report."""
+
+    slug: str
+    title: str
+    status: str = "pending"  # built | cached | failed
+    provenance: str = ""
+    generator: str = ""
+    scene_class: str = ""
+    hand_edited: bool = False
+    render_key: str | None = None
+    render: dict[str, Any] | None = None
+    notes_key: str | None = None
+    notes: dict[str, Any] | None = None
+    redone: list[str] = field(default_factory=list)
+    error: str | None = None
+    error_stage: str | None = None
+    last_good_render_key: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BuildReport:
+    """The whole build: per-concept reports, versions and totals."""
+
+    concepts: dict[str, ConceptReport]
+    started: str
+    seconds: float = 0.0
+    versions: dict[str, str] = field(default_factory=dict)
+    site_error: str | None = None
+
+    @property
+    def failed(self) -> list[ConceptReport]:
+        """Concepts that failed at some stage."""
+        return [c for c in self.concepts.values() if c.status == "failed"]
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as stored in `.cache/build/report.json`."""
+        return {
+            "schema": REPORT_SCHEMA,
+            "started": self.started,
+            "seconds": round(self.seconds, 3),
+            "versions": self.versions,
+            "site_error": self.site_error,
+            "concepts": {slug: asdict(c) for slug, c in sorted(self.concepts.items())},
+        }
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Choices of one `mathreel build` run."""
+
+    only: tuple[str, ...] = ()
+    regenerate: bool = False
+    site: bool = True
+    page_url_base: str | None = None
+
+
+def load_report(settings: Settings) -> dict[str, Any]:
+    """The previous build's report (empty when none or unreadable)."""
+    report = read_json(settings.report_path)
+    if report is None or report.get("schema") != REPORT_SCHEMA:
+        return {"concepts": {}}
+    return report
+
+
+def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *,
+                 regenerate: bool) -> tuple[SceneEntry, str | None]:
+    """The scene to render: the stored one, or a fresh anchor-template scene; and why it was redone."""
+    entry = read_entry(settings.scenes_dir, concept.slug)
+    parts = template_key_parts(concept)
+    key = make_key("generate", parts)
+    if entry is not None:
+        if entry.provenance in ("hand-written", "model") and not regenerate:
+            return entry, None
+        if entry.hand_edited and not regenerate:
+            return entry, None
+        if entry.meta.get("generate_key") == key and not regenerate:
+            return entry, None
+        reason = "regenerate asked" if regenerate else explain_change(entry.meta.get("key_parts"), parts)
+    else:
+        reason = "new"
+    meta = {
+        "schema": 1,
+        "slug": concept.slug,
+        "provenance": "template",
+        "generator": GENERATOR,
+        "scene_class": concept.scene_class,
+        "generate_key": key,
+        "key_parts": parts,
+        "versions": {"mathreel": __version__, "manim": manim_version()},
+    }
+    entry = write_entry(settings.scenes_dir, concept.slug, source=template_scene(concept),
+                        notes=template_notes(concept, titles), meta=meta)
+    return entry, reason
+
+
+def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: dict[str, Any],
+             report: ConceptReport, options: BuildOptions, runner: Runner,
+             progress: Progress) -> None:
+    """Render and compile notes for one concept, filling in its report."""
+    quality = concept.scene.quality or settings.quality
+    scene_class = entry.scene_class or concept.scene_class
+    job = render_job(concept.slug, entry.source, scene_class, quality)
+    report.render_key = job.key
+    output = cached_render(settings.render_dir, job.key)
+    if output is None:
+        reason = explain_change(previous.get("render_parts"), job.key_parts)
+        progress.item("render", concept.slug, "start", reason)
+        try:
+            output = render_scene(job, render_dir=settings.render_dir, tex_dir=settings.tex_dir,
+                                  timeout=settings.render_timeout, runner=runner)
+        except RenderError as exc:
+            report.status, report.error, report.error_stage = "failed", str(exc), "render"
+            last = previous.get("render_key") or previous.get("last_good_render_key")
+            if last and cached_render(settings.render_dir, last) is not None:
+                report.last_good_render_key = last
+            progress.item("render", concept.slug, "failed", str(exc).splitlines()[0])
+            return
+        report.redone.append(f"render: {reason}")
+        progress.item("render", concept.slug, "done", f"{output.seconds:.1f} s, {reason}")
+    report.render = {"seconds": round(output.seconds, 3), "duration": round(output.duration, 3),
+                     "size": output.size, "quality": output.quality, "parts": job.key_parts}
+
+    page_url = f"{options.page_url_base}concepts/{concept.slug}/" if options.page_url_base else None
+    parts = notes_key_parts(concept, entry.notes, render_key=job.key,
+                            pandoc=pandoc_version(runner), page_url=page_url)
+    key = notes_key(parts)
+    report.notes_key = key
+    notes = cached_notes(settings.notes_dir, key)
+    if notes is None:
+        reason = explain_change(previous.get("notes_parts"), parts)
+        try:
+            notes = build_notes(concept, entry.notes, parts=parts, notes_dir=settings.notes_dir,
+                                poster=output.poster, page_url=page_url,
+                                generator=report.generator, runner=runner)
+        except NotesError as exc:
+            report.status, report.error, report.error_stage = "failed", str(exc), "notes"
+            progress.item("notes", concept.slug, "failed", str(exc).splitlines()[0])
+            return
+        report.redone.append(f"notes: {reason}")
+        progress.item("notes", concept.slug, "done", reason)
+    report.notes = {"pages": notes.pages, "parts": parts}
+    report.status = "built" if report.redone else "cached"
+
+
+def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
+                 runner: Runner = run, progress: Progress | None = None,
+                 concepts: Sequence[Concept] | None = None) -> BuildReport:
+    """Validate every spec, then generate, render and compile notes; write the report."""
+    progress = progress or LogProgress()
+    started = time.monotonic()
+    all_concepts = list(concepts) if concepts is not None else load_concepts(settings.concepts_dir)
+    unknown = [slug for slug in options.only if slug not in {c.slug for c in all_concepts}]
+    if unknown:
+        raise MathreelError(f"--only: no concept named {', '.join(unknown)} in {settings.concepts_dir}")
+    with project_lock(settings.lock_path):
+        swept = sweep_partials(settings.cache_dir) + sweep_partials(settings.scenes_dir)
+        if swept:
+            log.warning("removed %d unfinished item(s) left by an interrupted build", swept)
+        previous = load_report(settings)["concepts"]
+        titles = {c.slug: c.title for c in all_concepts}
+        report = BuildReport(concepts={}, started=datetime.now(UTC).isoformat(timespec="seconds"),
+                             versions={"mathreel": __version__, "manim": manim_version()})
+        selected = [c for c in all_concepts if not options.only or c.slug in options.only]
+        # Concepts left out by --only keep their previous report entry, so the site stays whole.
+        for concept in all_concepts:
+            if concept not in selected and concept.slug in previous:
+                report.concepts[concept.slug] = ConceptReport(**_known_fields(previous[concept.slug]))
+
+        progress.stage("generate", len(selected))
+        entries: dict[str, SceneEntry] = {}
+        for concept in selected:
+            item = ConceptReport(slug=concept.slug, title=concept.title)
+            report.concepts[concept.slug] = item
+            try:
+                entry, reason = ensure_scene(concept, settings, titles, regenerate=options.regenerate)
+            except MathreelError as exc:
+                item.status, item.error, item.error_stage = "failed", str(exc), "generate"
+                progress.item("generate", concept.slug, "failed", str(exc))
+                continue
+            entries[concept.slug] = entry
+            item.provenance = entry.provenance
+            item.generator = str(entry.meta.get("generator") or entry.meta.get("model") or entry.provenance)
+            item.scene_class = entry.scene_class or concept.scene_class
+            item.hand_edited = entry.hand_edited
+            item.meta = {k: v for k, v in entry.meta.items() if k not in ("key_parts",)}
+            if reason:
+                item.redone.append(f"generate: {reason}")
+                progress.item("generate", concept.slug, "done", reason)
+            elif entry.hand_edited:
+                progress.item("generate", concept.slug, "kept", "hand-edited scene.py kept")
+
+        progress.stage("render", len(entries))
+        pandoc_version(runner)  # fail fast, before any render, when pandoc is missing
+        by_slug = {c.slug: c for c in selected}
+        jobs = max(1, min(settings.effective_jobs(), len(entries) or 1))
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="render") as pool:
+            futures = {
+                pool.submit(_process, by_slug[slug], entry, settings, _previous_parts(previous.get(slug)),
+                            report.concepts[slug], options, runner, progress): slug
+                for slug, entry in entries.items()
+            }
+            for future in as_completed(futures):
+                slug = futures[future]
+                try:
+                    future.result()
+                except MathreelError as exc:
+                    item = report.concepts[slug]
+                    item.status, item.error, item.error_stage = "failed", str(exc), item.error_stage or "render"
+        report.seconds = time.monotonic() - started
+        write_json(settings.report_path, report.to_json())
+    return report
+
+
+def _known_fields(data: dict[str, Any]) -> dict[str, Any]:
+    names = set(ConceptReport.__dataclass_fields__)
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _previous_parts(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """The key parts the previous build used for a concept, to say why something is redone."""
+    if not entry:
+        return {}
+    render = entry.get("render") or {}
+    notes = entry.get("notes") or {}
+    return {
+        "render_parts": render.get("parts"),
+        "notes_parts": notes.get("parts"),
+        "render_key": entry.get("render_key") if entry.get("status") != "failed" else None,
+        "last_good_render_key": entry.get("last_good_render_key"),
+    }
+
+
+def build_site(settings: Settings, mkdocs_config: Any) -> None:
+    """Run MkDocs (Material, macros, our plugin) over what the pipeline left in the cache."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.exceptions import MkDocsException
+
+    from builder.errors import SiteError
+
+    try:
+        mkdocs_build(mkdocs_config)
+    except MkDocsException as exc:
+        raise SiteError(f"MkDocs failed: {exc}") from exc
+
+
+def build(config_file: Path, options: BuildOptions = BuildOptions(), *,
+          overrides: dict[str, Any] | None = None, runner: Runner = run,
+          progress: Progress | None = None,
+          on_settings: Callable[[Settings], None] | None = None) -> BuildReport:
+    """`mathreel build`: the pipeline, then the site; the report says what failed."""
+    from builder.settings import load_settings
+
+    settings, mkdocs_config = load_settings(config_file)
+    settings = settings.with_overrides(**(overrides or {}))
+    if on_settings:
+        on_settings(settings)
+    site_url = mkdocs_config.get("site_url")
+    if site_url and options.page_url_base is None:
+        options = BuildOptions(only=options.only, regenerate=options.regenerate, site=options.site,
+                               page_url_base=site_url if site_url.endswith("/") else site_url + "/")
+    report = run_pipeline(settings, options, runner=runner, progress=progress)
+    if options.site:
+        if progress:
+            progress.stage("site", 1)
+        plugin = mkdocs_config.plugins["mathreel"]
+        plugin.settings_override = settings
+        try:
+            build_site(settings, mkdocs_config)
+        except MathreelError as exc:
+            report.site_error = str(exc)
+    return report

@@ -1,0 +1,135 @@
+"""The one seam through which mathreel runs external programs (manim, pandoc, latex)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from builder.errors import ToolError, ToolTimeout
+
+log = logging.getLogger(__name__)
+
+TAIL_LINES = 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits applied to the child (POSIX rlimits); None leaves a limit as it is."""
+
+    cpu_seconds: int | None = None
+    address_space_bytes: int | None = None
+    file_size_bytes: int | None = None
+    processes: int | None = None
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a finished program left: exit code and decoded output."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def tail(self, lines: int = TAIL_LINES) -> str:
+        """The last lines of stderr (or stdout when stderr is empty)."""
+        text = self.stderr.strip() or self.stdout.strip()
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class Runner(Protocol):
+    """Runs one program to completion; swap it in tests to count or script calls."""
+
+    def __call__(self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
+                 timeout: float = 600.0, limits: Limits | None = None,
+                 check: bool = True) -> Completed: ...
+
+
+def _preexec(limits: Limits | None) -> None:
+    """Runs in the child before exec: new session (so a timeout kills the group) and rlimits."""
+    os.setsid()
+    if limits is None:
+        return
+    import resource
+
+    pairs = [
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_AS, limits.address_space_bytes),
+        (resource.RLIMIT_FSIZE, limits.file_size_bytes),
+        (resource.RLIMIT_NPROC, limits.processes),
+    ]
+    for which, value in pairs:
+        if value is not None:
+            resource.setrlimit(which, (value, value))
+
+
+def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
+        timeout: float = 600.0, limits: Limits | None = None, check: bool = True) -> Completed:
+    """Run argv with empty stdin; on timeout kill its whole process group.
+
+    Raises ToolError when the program is missing or (with check) exits non-zero,
+    and ToolTimeout when it runs past `timeout` seconds.
+    """
+    args = [str(a) for a in argv]
+    log.debug("run %s (cwd=%s)", " ".join(args), cwd)
+    try:
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=lambda: _preexec(limits),  # noqa: PLW1509 - setsid/rlimits need it
+        )
+    except FileNotFoundError as exc:
+        raise ToolError(f"{args[0]} is not installed or not on PATH - run `make site` to set up, "
+                        f"or install it and retry ({exc.strerror})") from exc
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        out, err = proc.communicate()
+        done = Completed(tuple(args), -9, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+        raise ToolTimeout(f"{Path(args[0]).name} ran past its {timeout:.0f} s limit and was stopped",
+                          tail=done.tail(), returncode=None) from None
+    except BaseException:
+        _kill_group(proc)  # Ctrl-C: never leave a render running behind us
+        raise
+    done = Completed(tuple(args), proc.returncode, out.decode("utf-8", "replace"),
+                     err.decode("utf-8", "replace"))
+    if check and done.returncode != 0:
+        raise ToolError(f"{Path(args[0]).name} exited with status {done.returncode}",
+                        tail=done.tail(), returncode=done.returncode)
+    return done
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+@dataclass
+class CountingRunner:
+    """A Runner that records every call by program name, then runs it for real."""
+
+    inner: Runner = run
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __call__(self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
+                 timeout: float = 600.0, limits: Limits | None = None,
+                 check: bool = True) -> Completed:
+        with self._lock:
+            self.calls.append(tuple(str(a) for a in argv))
+        return self.inner(argv, cwd=cwd, env=env, timeout=timeout, limits=limits, check=check)
+
+    def count(self, needle: str) -> int:
+        """How many calls had `needle` among their arguments (e.g. "manim", "pdflatex")."""
+        return sum(1 for call in self.calls if any(needle in Path(a).name or needle == a for a in call))

@@ -1,0 +1,1 @@
+"""The MkDocs side: the mathreel plugin, generated pages and the gallery macro."""

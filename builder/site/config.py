@@ -1,0 +1,32 @@
+"""The builder's settings schema: the `mathreel` plugin block in mkdocs.yml."""
+
+from __future__ import annotations
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
+
+class MathreelConfig(base.Config):
+    """Options of `plugins: - mathreel:`; every field documents itself."""
+
+    #: Folder of concept specs (one YAML per concept), relative to mkdocs.yml.
+    concepts_dir = c.Type(str, default="concepts")
+    #: Folder of generated scenes, notes and meta.json (committed: the cache of record).
+    scenes_dir = c.Type(str, default="scenes")
+    #: Folder of rebuildable outputs: rendered media, PDFs, the build report.
+    cache_dir = c.Type(str, default=".cache")
+    #: Render quality: l 480p15, m 720p30, h 1080p60, k 2160p60.
+    quality = c.Choice(("l", "m", "h", "k"), default="m")
+    #: Scenes rendered at once; 0 means one per CPU core.
+    jobs = c.Type(int, default=0)
+    #: Wall-clock limit of one scene's render, in seconds.
+    render_timeout = c.Type(int, default=900)
+    #: Never call a model: cached scenes, else the anchor template.
+    offline = c.Type(bool, default=False)
+    #: The model endpoint: `provider` (deepseek, openai, openrouter, ollama, vllm) or
+    #: `base_url` + `model` + `api_key_env`; `temperature`, `max_tokens`, `timeout`.
+    model = c.Type(dict, default={})
+    #: Model repair attempts after a failed check or render.
+    repair_attempts = c.Type(int, default=3)
+    #: Build the site from what is cached without running the pipeline (for `mkdocs build`).
+    pipeline_in_serve = c.Type(bool, default=True)
