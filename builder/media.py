@@ -75,3 +75,39 @@ def choose_poster(video: Path, duration: float) -> object:
     if not frames:
         raise ValueError(f"{video} has no decodable frames")
     return max(frames, key=lambda pair: ink(pair[1]))[1]
+
+
+def make_preview(video: Path, duration: float, dest: Path, *, frames: int = 24, width: int = 320,
+                 fps: int = 8) -> int:
+    """An animated WebP that skims the whole video in a few seconds; returns its size in bytes."""
+    from PIL import Image
+
+    count = max(2, frames)
+    times = [duration * (i + 0.5) / count for i in range(count)]
+    images = []
+    for _, image in extract_frames(video, times):
+        assert isinstance(image, Image.Image)
+        height = round(image.height * width / image.width)
+        images.append(image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS))
+    if not images:
+        raise ValueError(f"{video} has no decodable frames")
+    images[0].save(dest, format="WEBP", save_all=True, append_images=images[1:],
+                   duration=round(1000 / fps), loop=0, quality=55, method=4)
+    return dest.stat().st_size
+
+
+def make_storyboard(video: Path, duration: float, folder: Path, *, count: int = 6,
+                    width: int = 640) -> list[dict[str, object]]:
+    """Frames spread over the video for the notes' storyboard: [{"file", "time"}]."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    times = [duration * (0.1 + 0.85 * i / max(1, count - 1)) for i in range(count)]
+    board: list[dict[str, object]] = []
+    for index, (time, image) in enumerate(extract_frames(video, times), start=1):
+        assert isinstance(image, Image.Image)
+        height = round(image.height * width / image.width)
+        name = f"frame-{index:02d}.png"
+        image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS).save(folder / name)
+        board.append({"file": f"storyboard/{name}", "time": round(time, 2)})
+    return board

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 VIDEO = "video.mp4"
 POSTER = "poster.png"
+PREVIEW = "preview.webp"
+STORYBOARD = "storyboard"
 RENDER_JSON = "render.json"
 
 #: Environment variables a render keeps; everything else (API keys above all) is dropped.
@@ -74,6 +76,17 @@ class RenderOutput:
         """The poster PNG."""
         return self.folder / POSTER
 
+    @property
+    def preview(self) -> Path:
+        """The short animated WebP for the gallery card."""
+        return self.folder / PREVIEW
+
+    def storyboard(self) -> list[dict[str, Any]]:
+        """Storyboard frames with their times: [{"file": relative path, "time": seconds}]."""
+        info = read_json(self.folder / RENDER_JSON) or {}
+        board = info.get("storyboard")
+        return list(board) if isinstance(board, list) else []
+
 
 def render_key_parts(source: str, scene_class: str, quality: str) -> dict[str, Any]:
     """Inputs that change a render: the scene, its class, Manim's version, quality, format."""
@@ -100,7 +113,7 @@ def cached_render(render_dir: Path, key: str) -> RenderOutput | None:
     info = read_json(folder / RENDER_JSON)
     if info is None:
         return None
-    if not (folder / VIDEO).is_file() or not (folder / POSTER).is_file():
+    if not all((folder / name).is_file() for name in (VIDEO, POSTER, PREVIEW)):
         log.warning("render cache entry %s is incomplete; it will be rendered again", key[:12])
         return None
     try:
@@ -165,7 +178,7 @@ def _publish_tex(private: Path, shared: Path) -> None:
 def render_scene(job: RenderJob, *, render_dir: Path, tex_dir: Path, timeout: float,
                  runner: Runner = run) -> RenderOutput:
     """Render one scene with Manim in its own process and publish video + poster under its key."""
-    from builder.media import choose_poster, probe
+    from builder.media import choose_poster, make_preview, make_storyboard, probe
 
     final = render_dir / job.key
     with staging_dir(final) as stage:
@@ -209,6 +222,8 @@ def render_scene(job: RenderJob, *, render_dir: Path, tex_dir: Path, timeout: fl
         try:
             info = probe(video)
             choose_poster(video, info.duration).save(stage / POSTER)  # type: ignore[attr-defined]
+            preview_size = make_preview(video, info.duration, stage / PREVIEW)
+            storyboard = make_storyboard(video, info.duration, stage / STORYBOARD)
         except Exception as exc:  # PyAV raises many types for a broken file
             raise RenderError(f"the video of {job.slug} cannot be decoded: {exc}") from exc
         _publish_tex(private_tex, tex_dir)
@@ -219,6 +234,7 @@ def render_scene(job: RenderJob, *, render_dir: Path, tex_dir: Path, timeout: fl
             "seconds": round(seconds, 3), "duration": round(info.duration, 3), "size": size,
             "quality": job.quality, "resolution": QUALITY_FLAGS[job.quality],
             "width": info.width, "height": info.height, "codec": info.codec,
+            "preview_size": preview_size, "storyboard": storyboard,
         })
     return RenderOutput(key=job.key, folder=final, seconds=seconds, duration=info.duration,
                         size=size, quality=job.quality)
