@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -108,6 +108,7 @@ class BuildOptions:
     regenerate: bool = False
     site: bool = True
     page_url_base: str | None = None
+    scheduler: str | None = None
 
 
 def load_report(settings: Settings) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *
 
 def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: dict[str, Any],
              report: ConceptReport, options: BuildOptions, runner: Runner,
-             progress: Progress) -> None:
+             progress: Progress, remote: Any = None) -> None:
     """Render and compile notes for one concept, filling in its report."""
     quality = concept.scene.quality or settings.quality
     scene_class = entry.scene_class or concept.scene_class
@@ -162,8 +163,12 @@ def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: 
         reason = explain_change(previous.get("render_parts"), job.key_parts)
         progress.item("render", concept.slug, "start", reason)
         try:
-            output = render_scene(job, render_dir=settings.render_dir, tex_dir=settings.tex_dir,
-                                  timeout=settings.render_timeout, runner=runner)
+            if remote is not None:
+                output = remote.render(job, render_dir=settings.render_dir,
+                                       timeout=settings.render_timeout)
+            else:
+                output = render_scene(job, render_dir=settings.render_dir, tex_dir=settings.tex_dir,
+                                      timeout=settings.render_timeout, runner=runner)
         except RenderError as exc:
             report.status, report.error, report.error_stage = "failed", str(exc), "render"
             last = previous.get("render_key") or previous.get("last_good_render_key")
@@ -245,14 +250,24 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
             elif entry.hand_edited:
                 progress.item("generate", concept.slug, "kept", "hand-edited scene.py kept")
 
+        from builder.sandbox import bwrap_works, describe
+
+        if entries and not bwrap_works():
+            log.warning("sandbox %s", describe())
         progress.stage("render", len(entries))
         pandoc_version(runner)  # fail fast, before any render, when pandoc is missing
         by_slug = {c.slug: c for c in selected}
-        jobs = max(1, min(settings.effective_jobs(), len(entries) or 1))
+        remote = None
+        if options.scheduler:
+            from builder.distributed import DaskRenderer
+
+            remote = DaskRenderer(options.scheduler)
+        slots = remote.slots() if remote is not None else settings.effective_jobs()
+        jobs = max(1, min(slots, len(entries) or 1))
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="render") as pool:
             futures = {
                 pool.submit(_process, by_slug[slug], entry, settings, _previous_parts(previous.get(slug)),
-                            report.concepts[slug], options, runner, progress): slug
+                            report.concepts[slug], options, runner, progress, remote): slug
                 for slug, entry in entries.items()
             }
             for future in as_completed(futures):
@@ -262,6 +277,8 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
                 except MathreelError as exc:
                     item = report.concepts[slug]
                     item.status, item.error, item.error_stage = "failed", str(exc), item.error_stage or "render"
+        if remote is not None:
+            remote.close()
         report.seconds = time.monotonic() - started
         write_json(settings.report_path, report.to_json())
     return report
@@ -312,8 +329,7 @@ def build(config_file: Path, options: BuildOptions = BuildOptions(), *,
         on_settings(settings)
     site_url = mkdocs_config.get("site_url")
     if site_url and options.page_url_base is None:
-        options = BuildOptions(only=options.only, regenerate=options.regenerate, site=options.site,
-                               page_url_base=site_url if site_url.endswith("/") else site_url + "/")
+        options = replace(options, page_url_base=site_url if site_url.endswith("/") else site_url + "/")
     report = run_pipeline(settings, options, runner=runner, progress=progress)
     if options.site:
         if progress:

@@ -97,7 +97,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     overrides = {"quality": args.quality, "jobs": args.jobs, "offline": True if args.offline else None}
     options = BuildOptions(only=tuple(args.only or ()), regenerate=args.regenerate,
-                           site=not args.no_site)
+                           site=not args.no_site, scheduler=getattr(args, "scheduler", None))
     report = build(_config_path(args), options, overrides=overrides,
                    progress=TerminalProgress(quiet=args.quiet))
     _print_summary(report)
@@ -182,6 +182,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="never call a model (cached scenes or the anchor template)")
     p.add_argument("--regenerate", action="store_true", help="regenerate scenes even if cached or hand-edited")
     p.add_argument("--no-site", action="store_true", help="skip the MkDocs site build")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="render on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)")
     p.add_argument("--quiet", action="store_true", help="print only failures and the summary")
     p.set_defaults(func=cmd_build)
 

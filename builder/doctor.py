@@ -56,11 +56,10 @@ def run_checks(config_file: Path | None) -> list[Check]:
     checks.append(Check("katex", "ok" if katex.is_file() else "fail",
                         "served from the site" if katex.is_file() else f"{katex} missing",
                         "bash scripts/setup-assets.sh (make site does it)"))
-    if shutil.which("bwrap"):
-        checks.append(Check("sandbox", "ok", "bubblewrap found: renders run without network"))
-    else:
-        checks.append(Check("sandbox", "warn", "bubblewrap missing: renders run with a scrubbed "
-                            "environment and resource limits only", "apt-get install bubblewrap"))
+    from builder.sandbox import bwrap_works, describe
+
+    checks.append(Check("sandbox", "ok" if bwrap_works() else "warn", describe(),
+                        "apt-get install bubblewrap"))
     checks.append(_model_check(config_file))
     return checks
 

@@ -18,6 +18,7 @@ from builder.errors import RenderError, ToolError, ToolTimeout
 from builder.fsutil import atomic_write_bytes, read_json, staging_dir, write_json
 from builder.keys import make_key, sha256_text
 from builder.runner import Limits, Runner, run
+from builder.sandbox import confine
 from builder.settings import QUALITY_FLAGS
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ def scrubbed_env(home: Path) -> dict[str, str]:
     return env
 
 
-_USER_LINE = re.compile(r"scene\.py:(\d+) in (\w+)")
+_USER_LINE = re.compile(r"(\S*)scene\.py:(\d+) in (\w+)")
 
 
 def summarize_failure(output: str) -> str:
@@ -144,7 +145,9 @@ def summarize_failure(output: str) -> str:
     lines = [line.rstrip() for line in output.splitlines() if line.strip()]
     keep: list[str] = []
     for match in _USER_LINE.finditer(output):
-        keep.append(f"scene.py line {match.group(1)} (in {match.group(2)})")
+        if "site-packages" in match.group(1) or "manim" in match.group(1):
+            continue  # Manim's own manim/scene/scene.py, not the user's file
+        keep.append(f"scene.py line {match.group(2)} (in {match.group(3)})")
     latex = [line.strip() for line in lines if "LaTeX compilation error" in line or line.lstrip().startswith("!")]
     keep += latex[:4]
     if lines:
@@ -157,13 +160,13 @@ def summarize_failure(output: str) -> str:
 
 
 def _seed_tex(shared: Path, private: Path) -> None:
-    """Give a render the shared TeX cache as hard links (cheap, and never half-written)."""
+    """Give a render copies of the shared TeX cache (copies: a scene must not write through)."""
     private.mkdir(parents=True, exist_ok=True)
     if not shared.is_dir():
         return
     for svg in shared.glob("*.svg"):
         with contextlib.suppress(OSError):
-            os.link(svg, private / svg.name)
+            shutil.copyfile(svg, private / svg.name)
 
 
 def _publish_tex(private: Path, shared: Path) -> None:
@@ -177,64 +180,93 @@ def _publish_tex(private: Path, shared: Path) -> None:
 
 def render_scene(job: RenderJob, *, render_dir: Path, tex_dir: Path, timeout: float,
                  runner: Runner = run) -> RenderOutput:
-    """Render one scene with Manim in its own process and publish video + poster under its key."""
-    from builder.media import choose_poster, make_preview, make_storyboard, probe
-
+    """Render one scene with Manim in its own process and publish its outputs under its key."""
     final = render_dir / job.key
     with staging_dir(final) as stage:
-        work = stage / "work"
-        work.mkdir()
-        (work / "scene.py").write_text(job.source, encoding="utf-8")
-        private_tex = work / "Tex"
-        _seed_tex(tex_dir, private_tex)
-        (work / "manim.cfg").write_text(
-            "[CLI]\nnotify_outdated_version = False\n"
-            f"tex_dir = {private_tex}\n", encoding="utf-8")
-        argv = [sys.executable, "-m", "manim", "render", f"-q{job.quality}",
-                "--progress_bar", "none", "--disable_caching",
-                "--media_dir", str(work / "media"), "scene.py", job.scene_class]
-        started = time.monotonic()
-        try:
-            done = runner(argv, cwd=work, env=scrubbed_env(work / "home"), timeout=timeout,
-                          limits=Limits(cpu_seconds=int(timeout * 2) + 60,
-                                        address_space_bytes=16 * 2**30,
-                                        file_size_bytes=4 * 2**30),
-                          check=False)
-        except ToolTimeout as exc:
-            raise RenderError(f"the render of {job.slug} ran past {timeout:.0f} s and was stopped; "
-                              f"shorten the scene or raise `render_timeout` in mkdocs.yml") from exc
-        except ToolError as exc:
-            raise RenderError(f"could not start Manim for {job.slug}: {exc}") from exc
-        seconds = time.monotonic() - started
-        output = done.stdout + "\n" + done.stderr
-        if done.returncode != 0:
-            raise RenderError(f"Manim failed on {job.slug}:\n{summarize_failure(output)}")
-        if f"{job.scene_class} is not in the script" in output:
-            raise RenderError(f"scene.py of {job.slug} has no class {job.scene_class}; "
-                              f"name the Scene subclass {job.scene_class}")
-        videos = [p for p in (work / "media" / "videos").rglob("*.mp4")
-                  if "partial_movie_files" not in p.parts] if (work / "media").is_dir() else []
-        if not videos:
-            raise RenderError(f"Manim rendered nothing for {job.slug}: scene.py has no Scene "
-                              f"subclass {job.scene_class}, or it plays no animation")
-        video = stage / VIDEO
-        shutil.move(str(videos[0]), video)
-        try:
-            info = probe(video)
-            choose_poster(video, info.duration).save(stage / POSTER)  # type: ignore[attr-defined]
-            preview_size = make_preview(video, info.duration, stage / PREVIEW)
-            storyboard = make_storyboard(video, info.duration, stage / STORYBOARD)
-        except Exception as exc:  # PyAV raises many types for a broken file
-            raise RenderError(f"the video of {job.slug} cannot be decoded: {exc}") from exc
-        _publish_tex(private_tex, tex_dir)
-        shutil.rmtree(work)
-        size = video.stat().st_size
-        write_json(stage / RENDER_JSON, {
-            "key": job.key, "key_parts": job.key_parts, "slug": job.slug,
-            "seconds": round(seconds, 3), "duration": round(info.duration, 3), "size": size,
-            "quality": job.quality, "resolution": QUALITY_FLAGS[job.quality],
-            "width": info.width, "height": info.height, "codec": info.codec,
-            "preview_size": preview_size, "storyboard": storyboard,
-        })
-    return RenderOutput(key=job.key, folder=final, seconds=seconds, duration=info.duration,
-                        size=size, quality=job.quality)
+        render_into(job, stage, tex_dir=tex_dir, timeout=timeout, runner=runner)
+    output = cached_render(render_dir, job.key)
+    if output is None:  # pragma: no cover - render_into always writes a complete entry
+        raise RenderError(f"the render of {job.slug} left an incomplete cache entry")
+    return output
+
+
+def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
+                runner: Runner = run) -> None:
+    """Render into an empty folder: video, poster, preview, storyboard and render.json."""
+    from builder.media import choose_poster, make_preview, make_storyboard, probe
+
+    work = stage / "work"
+    work.mkdir()
+    (work / "scene.py").write_text(job.source, encoding="utf-8")
+    private_tex = work / "Tex"
+    _seed_tex(tex_dir, private_tex)
+    (work / "manim.cfg").write_text(
+        "[CLI]\nnotify_outdated_version = False\n"
+        f"tex_dir = {private_tex}\n", encoding="utf-8")
+    argv = [sys.executable, "-m", "manim", "render", f"-q{job.quality}",
+            "--progress_bar", "none", "--disable_caching",
+            "--media_dir", str(work / "media"), "scene.py", job.scene_class]
+    started = time.monotonic()
+    try:
+        done = runner(confine(argv, work), cwd=work, env=scrubbed_env(work / "home"), timeout=timeout,
+                      limits=Limits(cpu_seconds=int(timeout * 2) + 60,
+                                    address_space_bytes=16 * 2**30,
+                                    file_size_bytes=4 * 2**30),
+                      check=False)
+    except ToolTimeout as exc:
+        raise RenderError(f"the render of {job.slug} ran past {timeout:.0f} s and was stopped; "
+                          f"shorten the scene or raise `render_timeout` in mkdocs.yml") from exc
+    except ToolError as exc:
+        raise RenderError(f"could not start Manim for {job.slug}: {exc}") from exc
+    seconds = time.monotonic() - started
+    output = done.stdout + "\n" + done.stderr
+    if done.returncode != 0:
+        raise RenderError(f"Manim failed on {job.slug}:\n{summarize_failure(output)}")
+    if f"{job.scene_class} is not in the script" in output:
+        raise RenderError(f"scene.py of {job.slug} has no class {job.scene_class}; "
+                          f"name the Scene subclass {job.scene_class}")
+    videos = [p for p in (work / "media" / "videos").rglob("*.mp4")
+              if "partial_movie_files" not in p.parts] if (work / "media").is_dir() else []
+    if not videos:
+        raise RenderError(f"Manim rendered nothing for {job.slug}: scene.py has no Scene "
+                          f"subclass {job.scene_class}, or it plays no animation")
+    video = stage / VIDEO
+    shutil.move(str(videos[0]), video)
+    try:
+        info = probe(video)
+        choose_poster(video, info.duration).save(stage / POSTER)  # type: ignore[attr-defined]
+        preview_size = make_preview(video, info.duration, stage / PREVIEW)
+        storyboard = make_storyboard(video, info.duration, stage / STORYBOARD)
+    except Exception as exc:  # PyAV raises many types for a broken file
+        raise RenderError(f"the video of {job.slug} cannot be decoded: {exc}") from exc
+    _publish_tex(private_tex, tex_dir)
+    shutil.rmtree(work)
+    size = video.stat().st_size
+    write_json(stage / RENDER_JSON, {
+        "key": job.key, "key_parts": job.key_parts, "slug": job.slug,
+        "seconds": round(seconds, 3), "duration": round(info.duration, 3), "size": size,
+        "quality": job.quality, "resolution": QUALITY_FLAGS[job.quality],
+        "width": info.width, "height": info.height, "codec": info.codec,
+        "preview_size": preview_size, "storyboard": storyboard,
+    })
+
+
+def collect_outputs(folder: Path) -> dict[str, bytes]:
+    """Every file of a finished render, by relative path (to ship it back from a worker)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def publish_outputs(job: RenderJob, files: dict[str, bytes], render_dir: Path) -> RenderOutput:
+    """Write a render made elsewhere into the local cache, atomically, under its key."""
+    final = render_dir / job.key
+    with staging_dir(final) as stage:
+        for name, data in files.items():
+            target = (stage / name).resolve()
+            if not target.is_relative_to(stage.resolve()):
+                raise RenderError(f"a worker sent an output outside the cache entry: {name}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    output = cached_render(render_dir, job.key)
+    if output is None:
+        raise RenderError(f"the worker's render of {job.slug} was incomplete")
+    return output

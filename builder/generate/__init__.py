@@ -6,8 +6,19 @@ Only `client` imports `openai`, and only inside its functions, so importing this
 from __future__ import annotations
 
 from builder.generate.parse import ParsedAnswer, parse_answer
-from builder.generate.prompt import build_messages, build_repair_messages, generation_key_parts, template_hash
-from builder.generate.providers import PRESETS, ModelSettings, api_key, model_available, resolve_model
+from builder.generate.prompt import (
+    build_messages,
+    build_repair_messages,
+    generation_key_parts,
+    template_hash,
+)
+from builder.generate.providers import (
+    PRESETS,
+    ModelSettings,
+    api_key,
+    model_available,
+    resolve_model,
+)
 
 __all__ = [
     "PRESETS",

@@ -133,7 +133,12 @@ class Generation:
 
 def complete(settings: ModelSettings, messages: list[dict[str, str]], *, env: Mapping[str, str],
              stream: bool = True, on_progress: ProgressCallback | None = None) -> tuple[str, str, str, Usage]:
-    """Ask the model once (retrying transient failures): (content, reasoning, finish_reason, usage)."""
+    """Ask the model once (retrying transient failures): (content, reasoning, finish_reason, usage).
+
+    Streams by default; a stream that sends nothing for stall_timeout_s is retried like a 429 or 5xx.
+    The overall deadline (timeout_s) is checked between chunks, and no single read waits longer than
+    what is left of it when the attempt starts.
+    """
     key = api_key(settings, env)
     host = settings.endpoint_host()
     if key is None:
@@ -155,6 +160,7 @@ def complete(settings: ModelSettings, messages: list[dict[str, str]], *, env: Ma
         while True:
             attempt += 1
             call.attempt = attempt
+            call.tokens = 0
             call.emit("request", message=f"asking {settings.describe()}"
                       + (f" (attempt {attempt})" if attempt > 1 else ""))
             log.info("asking %s (attempt %d of %d)", settings.describe(), attempt, settings.max_retries + 1)
@@ -444,7 +450,7 @@ def _retry_delay(exc: BaseException, attempt: int) -> float | None:
                 return None
             if seconds >= 0:
                 return seconds
-    backoff = min(RETRY_BASE_S * 2 ** (attempt - 1), RETRY_CAP_S)
+    backoff: float = min(RETRY_BASE_S * 2.0 ** (attempt - 1), RETRY_CAP_S)
     return backoff * (0.75 + 0.25 * random.random())
 
 

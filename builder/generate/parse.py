@@ -119,7 +119,11 @@ def parse_answer(text: str, *, scene_class: str, finish_reason: str | None = Non
 
     code: str | None = None
     if candidate is not None:
-        unterminated = candidate.block is not None and not candidate.block.closed
+        if candidate.block is not None:
+            unterminated = not candidate.block.closed
+        else:
+            # Unfenced code that runs to the end of a cut-off answer is cut off too.
+            unterminated = truncated and body.rstrip().endswith(candidate.code.rstrip())
         if candidate.tree is None:
             error = _syntax_error(candidate.code)
             if truncated or unterminated:
@@ -128,7 +132,7 @@ def parse_answer(text: str, *, scene_class: str, finish_reason: str | None = Non
                 problems.append(f"the code does not parse: {error}")
                 code = _finish(candidate.code)
         elif unterminated and truncated:
-            problems.append("the code block was cut off before its end; nothing of it is kept")
+            problems.append("the code was cut off before its end; nothing of it is kept")
         else:
             if unterminated:
                 fixes.append("the code block had no closing fence; used it up to the end of the answer")

@@ -210,7 +210,7 @@ def resolve_model(raw: Mapping[str, Any] | str | None, *, override: str | None =
         temperature=float(numbers["temperature"]), max_tokens=int(numbers["max_tokens"]),
         timeout_s=float(numbers["timeout_s"]), max_retries=int(numbers["max_retries"]),
         stall_timeout_s=float(numbers["stall_timeout_s"]),
-        needs_key=needs_key or api_key_env == ENV_API_KEY and bool(env_key),
+        needs_key=needs_key or (api_key_env == ENV_API_KEY and bool(env_key)),
     )
     log.debug("model settings: %s (%s)", settings.describe(), settings.provider)
     return settings

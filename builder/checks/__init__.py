@@ -1,0 +1,76 @@
+"""The static check ladder for model-written Manim scenes, run before any render.
+
+syntax -> safety -> contract -> api (with safe rewrites) -> latex preflight, stopping at the first
+step that leaves errors; then, separately, `dry_run`. A scene the safety step rejects is never
+imported or executed: the steps before the dry run only parse it (Manim itself is imported for
+introspection; the scene is not).
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from builder.checks.api_lint import lint_api
+from builder.checks.contract import check_contract
+from builder.checks.diagnostics import CheckResult, Diagnostic, format_diagnostics
+from builder.checks.dryrun import dry_run
+from builder.checks.latex import check_latex
+from builder.checks.safety import check_safety
+from builder.checks.syntax import check_syntax
+from builder.runner import Runner
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CheckResult", "Diagnostic", "check_scene", "dry_run", "format_diagnostics"]
+
+
+def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, workdir: Path | None = None,
+                fix: bool = True, latex: bool = True, anchors: Sequence[str] = ()) -> CheckResult:
+    """Run the static steps in order, applying safe rewrites when fix; stop at the first step with errors."""
+    rewrites: list[str] = []
+
+    tree, diags = check_syntax(source)
+    if tree is None:
+        return CheckResult(source, diags, ())
+
+    diags = check_safety(tree, source)
+    if _has_errors(diags):
+        log.info("scene %s rejected by the safety step (%d problem(s))", scene_class, len(diags))
+        return CheckResult(source, diags, ())
+
+    source, diags, done = check_contract(tree, source, scene_class=scene_class, fix=fix)
+    rewrites += done
+    if _has_errors(diags):
+        return CheckResult(source, diags, tuple(rewrites))
+    tree = _reparse(source, tree, done)
+
+    source, diags, done = lint_api(tree, source, scene_class=scene_class, fix=fix)
+    rewrites += done
+    if _has_errors(diags):
+        return CheckResult(source, diags, tuple(rewrites))
+    tree = _reparse(source, tree, done)
+    warnings = list(diags)
+
+    source, diags, done = check_latex(tree, source, runner=runner, workdir=workdir, fix=fix,
+                                      anchors=anchors, compile_tex=latex)
+    rewrites += done
+    if rewrites:
+        # a rewrite must not open a hole: the rewritten source goes through safety again
+        new_tree, syntax = check_syntax(source)
+        if new_tree is None:
+            return CheckResult(source, syntax, tuple(rewrites))
+        again = check_safety(new_tree, source)
+        if _has_errors(again):
+            return CheckResult(source, again, tuple(rewrites))
+    return CheckResult(source, (*warnings, *diags), tuple(rewrites))
+
+
+def _has_errors(diags: Sequence[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in diags)
+
+
+def _reparse(source: str, tree: ast.Module, changed: Sequence[str]) -> ast.Module:
+    return ast.parse(source) if changed else tree

@@ -1,0 +1,61 @@
+"""Rendering on a Dask distributed cluster: `mathreel build --scheduler tcp://HOST:PORT`.
+
+Workers need the same Python package and system tools (manim, TeX, bubblewrap).
+Each task renders in the worker's own temp folder and returns the output files'
+bytes; the client publishes them into its own cache under the render key, so
+workers need no shared file system.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from builder.errors import MathreelError
+from builder.render import RenderJob, RenderOutput, collect_outputs, publish_outputs, render_into
+
+log = logging.getLogger(__name__)
+
+
+def worker_render(job: RenderJob, timeout: float) -> dict[str, bytes]:
+    """Runs on a worker: render into a temp folder, return every output file's bytes."""
+    base = Path(tempfile.gettempdir()) / "mathreel-worker"
+    base.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=base) as tmp:
+        stage = Path(tmp) / "out"
+        stage.mkdir()
+        render_into(job, stage, tex_dir=base / "tex", timeout=timeout)
+        return collect_outputs(stage)
+
+
+class DaskRenderer:
+    """Submits render jobs to a Dask scheduler and publishes the results locally."""
+
+    def __init__(self, address: str, *, client: Any = None) -> None:
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise MathreelError("--scheduler needs Dask: pip install 'mathreel[dask]' "
+                                "(or `distributed`) on this machine and on every worker") from exc
+        try:
+            self.client = client or Client(address, timeout="10s")
+        except OSError as exc:
+            raise MathreelError(f"cannot reach the Dask scheduler at {address}: {exc}; start one "
+                                "with `dask scheduler` and workers with `dask worker ADDRESS`") from exc
+
+    def slots(self) -> int:
+        """How many renders the cluster runs at once (the sum of worker threads)."""
+        return max(1, sum(self.client.nthreads().values()))
+
+    def render(self, job: RenderJob, *, render_dir: Path, timeout: float) -> RenderOutput:
+        """Render remotely; the result lands in `render_dir/<key>/` like a local render."""
+        future = self.client.submit(worker_render, job, timeout, pure=False,
+                                    key=f"mathreel-render-{job.slug}-{job.key[:12]}")
+        files = future.result()
+        return publish_outputs(job, files, render_dir)
+
+    def close(self) -> None:
+        """Disconnect from the scheduler."""
+        self.client.close()
