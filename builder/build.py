@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from builder import __version__
+from builder.author import ensure_scene
 from builder.errors import MathreelError, NotesError, RenderError
 from builder.fsutil import project_lock, read_json, sweep_partials, write_json
-from builder.keys import explain_change, make_key
+from builder.keys import explain_change
 from builder.notes import build_notes, cached_notes, notes_key, notes_key_parts, pandoc_version
 from builder.render import cached_render, manim_version, render_job, render_scene
 from builder.runner import Runner, run
-from builder.scenes import SceneEntry, read_entry, write_entry
+from builder.scenes import SceneEntry
 from builder.settings import Settings
 from builder.spec import Concept, load_concepts
-from builder.template import GENERATOR, template_key_parts, template_notes, template_scene
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class Progress(Protocol):
 
     def stage(self, name: str, total: int) -> None: ...
     def item(self, stage: str, slug: str, status: str, detail: str = "") -> None: ...
+    def model(self, slug: str, event: Any) -> None: ...
 
 
 class LogProgress:
@@ -49,6 +50,9 @@ class LogProgress:
     def item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
         """One item finished a stage."""
         log.info("%s %s: %s %s", stage, slug, status, detail)
+
+    def model(self, slug: str, event: Any) -> None:
+        """Live progress of a model call (ignored here)."""
 
 
 @dataclass
@@ -117,37 +121,6 @@ def load_report(settings: Settings) -> dict[str, Any]:
     if report is None or report.get("schema") != REPORT_SCHEMA:
         return {"concepts": {}}
     return report
-
-
-def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *,
-                 regenerate: bool) -> tuple[SceneEntry, str | None]:
-    """The scene to render: the stored one, or a fresh anchor-template scene; and why it was redone."""
-    entry = read_entry(settings.scenes_dir, concept.slug)
-    parts = template_key_parts(concept)
-    key = make_key("generate", parts)
-    if entry is not None:
-        if entry.provenance in ("hand-written", "model") and not regenerate:
-            return entry, None
-        if entry.hand_edited and not regenerate:
-            return entry, None
-        if entry.meta.get("generate_key") == key and not regenerate:
-            return entry, None
-        reason = "regenerate asked" if regenerate else explain_change(entry.meta.get("key_parts"), parts)
-    else:
-        reason = "new"
-    meta = {
-        "schema": 1,
-        "slug": concept.slug,
-        "provenance": "template",
-        "generator": GENERATOR,
-        "scene_class": concept.scene_class,
-        "generate_key": key,
-        "key_parts": parts,
-        "versions": {"mathreel": __version__, "manim": manim_version()},
-    }
-    entry = write_entry(settings.scenes_dir, concept.slug, source=template_scene(concept),
-                        notes=template_notes(concept, titles), meta=meta)
-    return entry, reason
 
 
 def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: dict[str, Any],
@@ -229,15 +202,21 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
 
         progress.stage("generate", len(selected))
         entries: dict[str, SceneEntry] = {}
+        generate_failures: dict[str, str] = {}
         for concept in selected:
             item = ConceptReport(slug=concept.slug, title=concept.title)
             report.concepts[concept.slug] = item
             try:
-                entry, reason = ensure_scene(concept, settings, titles, regenerate=options.regenerate)
+                authored = ensure_scene(concept, settings, titles, regenerate=options.regenerate,
+                                        runner=runner, on_model_progress=progress.model)
             except MathreelError as exc:
                 item.status, item.error, item.error_stage = "failed", str(exc), "generate"
-                progress.item("generate", concept.slug, "failed", str(exc))
+                progress.item("generate", concept.slug, "failed", str(exc).splitlines()[0])
                 continue
+            entry, reason = authored.entry, authored.reason
+            if authored.failure:
+                generate_failures[concept.slug] = authored.failure
+                progress.item("generate", concept.slug, "failed", authored.failure.splitlines()[0])
             entries[concept.slug] = entry
             item.provenance = entry.provenance
             item.generator = str(entry.meta.get("generator") or entry.meta.get("model") or entry.provenance)
@@ -279,6 +258,10 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
                     item.status, item.error, item.error_stage = "failed", str(exc), item.error_stage or "render"
         if remote is not None:
             remote.close()
+        for slug, failure in generate_failures.items():
+            # The last good scene was rendered above; the concept still counts as failed.
+            item = report.concepts[slug]
+            item.status, item.error, item.error_stage = "failed", failure, "generate"
         report.seconds = time.monotonic() - started
         write_json(settings.report_path, report.to_json())
     return report

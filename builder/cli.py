@@ -6,11 +6,12 @@ Heavy imports (manim, mkdocs, openai) happen inside the commands, so `--help` is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from builder import __version__
 from builder.errors import MathreelError
@@ -43,6 +44,27 @@ class TerminalProgress:
             return
         elapsed = time.monotonic() - self.started
         print(f"[{elapsed:6.1f}s] {stage:<8} {slug:<28} {status:<7} {detail}", file=sys.stderr, flush=True)
+
+
+    def model(self, slug: str, event: Any) -> None:
+        """Live model progress: a status line with time and tokens, and the reasoning as it streams."""
+        if self.quiet:
+            return
+        tty = sys.stderr.isatty()
+        kind = getattr(event, "kind", "")
+        status = f"generate {slug}: {event.elapsed_s:5.1f} s, {event.tokens} tokens"
+        if kind == "reasoning" and event.reasoning_delta:
+            if tty:
+                sys.stderr.write("\x1b[2m" + event.reasoning_delta + "\x1b[0m")
+                sys.stderr.flush()
+            return
+        if kind == "content" and tty:
+            sys.stderr.write("\r" + status + " " * 8)
+            sys.stderr.flush()
+        elif kind in ("retry", "done", "request"):
+            note = f" ({event.message})" if event.message else ""
+            sys.stderr.write(("\n" if tty else "") + status + note + "\n")
+            sys.stderr.flush()
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -141,10 +163,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from builder.doctor import run_checks
 
     config = None
-    try:
+    with contextlib.suppress(MathreelError):
         config = _config_path(args)
-    except MathreelError:
-        pass
     ok = True
     for check in run_checks(config):
         mark = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}[check.level]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -83,7 +84,7 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
         proc = subprocess.Popen(
             args, cwd=cwd, env=dict(env) if env is not None else None,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            preexec_fn=lambda: _preexec(limits),  # noqa: PLW1509 - setsid/rlimits need it
+            preexec_fn=lambda: _preexec(limits),
         )
     except FileNotFoundError as exc:
         raise ToolError(f"{args[0]} is not installed or not on PATH - run `make site` to set up, "
@@ -108,10 +109,8 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.wait()
 
 

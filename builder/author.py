@@ -1,0 +1,230 @@
+"""Generate stage: decide where each concept's scene comes from, and produce it.
+
+In order: a hand-written or hand-edited scene is kept; a cached scene whose key
+still matches is kept; with a model available the model writes the scene and the
+notes, the check ladder runs, and failures go back to the model (bounded repair
+loop); without a model the anchor template stands in. A failed generation never
+replaces the last good scene.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from builder import __version__
+from builder.errors import GenerateError, MathreelError
+from builder.keys import explain_change, make_key
+from builder.render import manim_version, scrubbed_env
+from builder.runner import Runner, run
+from builder.scenes import SceneEntry, read_entry, update_meta, write_entry
+from builder.settings import Settings
+from builder.spec import Concept
+from builder.template import GENERATOR, template_key_parts, template_notes, template_scene
+
+log = logging.getLogger(__name__)
+
+ProgressHook = Callable[[str, Any], None]
+
+
+@dataclass(frozen=True)
+class Authored:
+    """The scene to render, why it was (re)made, and a generation failure if one happened."""
+
+    entry: SceneEntry
+    reason: str | None = None
+    failure: str | None = None
+
+
+def model_for(concept: Concept, settings: Settings, env: Mapping[str, str]) -> Any | None:
+    """The concept's model settings when a model may be called; None offline or without a key."""
+    if settings.offline:
+        return None
+    from builder.generate.providers import model_available, resolve_model
+
+    model = resolve_model(settings.model, override=concept.model, env=env)
+    return model if model_available(model, env) else None
+
+
+def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *,
+                 regenerate: bool, runner: Runner = run, env: Mapping[str, str] | None = None,
+                 on_model_progress: ProgressHook | None = None) -> Authored:
+    """The scene to render for a concept, generating it if nothing valid is stored."""
+    env = os.environ if env is None else env
+    entry = read_entry(settings.scenes_dir, concept.slug)
+    if entry is not None and not regenerate and (entry.provenance == "hand-written" or entry.hand_edited):
+        return Authored(entry)
+    model = model_for(concept, settings, env)
+    if model is None:
+        if entry is not None and entry.provenance == "model" and not regenerate:
+            return Authored(entry)  # cached model scene, used as it is offline
+        return _template(concept, settings, titles, entry, regenerate)
+    return _model(concept, settings, model, entry, regenerate, runner, env, on_model_progress)
+
+
+def _template(concept: Concept, settings: Settings, titles: dict[str, str],
+              entry: SceneEntry | None, regenerate: bool) -> Authored:
+    parts = template_key_parts(concept)
+    key = make_key("generate", parts)
+    if entry is not None and entry.meta.get("generate_key") == key and not regenerate:
+        return Authored(entry)
+    if entry is None:
+        reason = "new"
+    elif regenerate:
+        reason = "regenerate asked"
+    elif entry.provenance == "template":
+        reason = explain_change(entry.meta.get("key_parts"), parts)
+    else:
+        reason = f"replacing the {entry.provenance} scene"
+    meta = {
+        "schema": 1, "slug": concept.slug, "provenance": "template", "generator": GENERATOR,
+        "scene_class": concept.scene_class, "generate_key": key, "key_parts": parts,
+        "versions": {"mathreel": __version__, "manim": manim_version()},
+    }
+    return Authored(write_entry(settings.scenes_dir, concept.slug, source=template_scene(concept),
+                                notes=template_notes(concept, titles), meta=meta), reason)
+
+
+def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry | None,
+           regenerate: bool, runner: Runner, env: Mapping[str, str],
+           on_progress: ProgressHook | None) -> Authored:
+    from builder.generate.prompt import generation_key_parts
+
+    version = manim_version()
+    parts = generation_key_parts(concept, model, manim_version=version)
+    key = make_key("generate", parts)
+    if entry is not None and entry.provenance == "model" and not regenerate:
+        if entry.meta.get("generate_key") == key:
+            return Authored(entry)
+        reason = explain_change(entry.meta.get("key_parts"), parts)
+    elif entry is None:
+        reason = "new"
+    else:
+        reason = "regenerate asked" if regenerate else f"a model is available (was {entry.provenance})"
+    try:
+        result = generate_with_repair(concept, settings, model, runner=runner, env=env,
+                                      on_progress=on_progress)
+    except MathreelError as exc:
+        failure = str(exc)
+        attempts = getattr(exc, "attempts", [])
+        if entry is not None:
+            entry = update_meta(entry, last_failure={"error": failure, "attempts": attempts,
+                                                     "date": _now()})
+            return Authored(entry, None, failure)
+        # Nothing to fall back on: the anchor template keeps the gallery whole.
+        fallback = _template(concept, settings, {}, None, False)
+        return Authored(update_meta(fallback.entry, last_failure={"error": failure, "attempts": attempts,
+                                                                  "date": _now()}),
+                        "model failed, anchor template stands in", failure)
+    meta = {
+        "schema": 1, "slug": concept.slug, "provenance": "model", "generator": model.model,
+        "model": model.model, "provider": model.provider, "endpoint_host": model.endpoint_host(),
+        "scene_class": concept.scene_class, "generate_key": key, "key_parts": parts,
+        "versions": {"mathreel": __version__, "manim": version},
+        "attempts": result.attempts, "tokens": result.tokens, "latency_s": round(result.seconds, 2),
+        "rewrites": result.rewrites, "date": _now(),
+    }
+    notes = result.notes if result.notes.strip() else template_notes(concept, {})
+    written = write_entry(settings.scenes_dir, concept.slug, source=result.code, notes=notes,
+                          meta=meta, reasoning=result.reasoning or None)
+    return Authored(written, reason)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Repaired:
+    """A scene that passed the checks, with the story of how it got there."""
+
+    code: str
+    notes: str
+    reasoning: str
+    attempts: list[dict[str, Any]]
+    tokens: dict[str, int]
+    seconds: float
+    rewrites: list[str]
+
+
+class RepairFailed(GenerateError):
+    """Every attempt failed the checks; carries the attempts for meta.json and the page."""
+
+    def __init__(self, message: str, attempts: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
+               dry_run: bool = True) -> tuple[str, list[Any], list[str]]:
+    """The check ladder on model code: (fixed code, error diagnostics, rewrites applied)."""
+    from builder.checks import check_scene
+    from builder.checks import dry_run as run_dry
+
+    result = check_scene(code, scene_class=concept.scene_class, runner=runner, workdir=workdir,
+                         fix=True, latex=True, anchors=[a.latex for a in concept.anchors])
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    if errors or not dry_run:
+        return result.source, errors, list(result.rewrites)
+    dry = run_dry(result.source, scene_class=concept.scene_class, runner=runner,
+                  workdir=workdir / "dry", env=scrubbed_env(workdir / "home"))
+    return result.source, [d for d in dry if d.severity == "error"], list(result.rewrites)
+
+
+def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, runner: Runner,
+                         env: Mapping[str, str], on_progress: ProgressHook | None = None) -> Repaired:
+    """Ask the model, check the answer, send failures back; at most `repair_attempts` repairs."""
+    from builder.checks.diagnostics import format_diagnostics
+    from builder.generate.client import generate, repair
+
+    version = manim_version()
+    started = time.monotonic()
+    hook = (lambda event: on_progress(concept.slug, event)) if on_progress else None
+    attempts: list[dict[str, Any]] = []
+    tokens = {"prompt": 0, "completion": 0, "reasoning": 0}
+    rewrites: list[str] = []
+    previous: str | None = None
+    generation = generate(concept, model, manim_version=version, env=env, on_progress=hook)
+    notes, reasoning = generation.notes, generation.reasoning
+    max_attempts = 1 + max(0, settings.repair_attempts)
+    with tempfile.TemporaryDirectory(prefix=f"mathreel-check-{concept.slug}-") as tmp:
+        for number in range(1, max_attempts + 1):
+            tokens["prompt"] += generation.prompt_tokens
+            tokens["completion"] += generation.completion_tokens
+            tokens["reasoning"] += generation.reasoning_tokens
+            step_started = time.monotonic()
+            code, errors, applied = check_code(generation.code, concept, runner=runner,
+                                               workdir=Path(tmp) / f"attempt-{number}")
+            rewrites += applied
+            diagnosis = format_diagnostics(errors) if errors else ""
+            attempts.append({
+                "attempt": number, "ok": not errors, "diagnostics": diagnosis,
+                "rewrites": applied, "tokens": generation.prompt_tokens + generation.completion_tokens,
+                "model_seconds": round(generation.latency_s, 2),
+                "check_seconds": round(time.monotonic() - step_started, 2),
+            })
+            if not errors:
+                if not notes.strip():
+                    notes = generation.notes
+                return Repaired(code=code, notes=notes, reasoning=reasoning, attempts=attempts,
+                                tokens=tokens, seconds=time.monotonic() - started, rewrites=rewrites)
+            if diagnosis == previous:
+                raise RepairFailed(f"the model repeated the same error; stopped after attempt {number}:\n"
+                                   f"{diagnosis}", attempts)
+            previous = diagnosis
+            if number == max_attempts:
+                break
+            generation = repair(concept, model, manim_version=version, code=code, diagnostics=diagnosis,
+                                attempt=number + 1, env=env, on_progress=hook)
+            if generation.notes.strip() and not notes.strip():
+                notes = generation.notes
+            if generation.reasoning:
+                reasoning = (reasoning + "\n\n---\n\n" + generation.reasoning).strip()
+    raise RepairFailed(f"the scene still fails after {max_attempts} attempts:\n{previous}", attempts)

@@ -1,0 +1,162 @@
+"""Generation in the build, against the test model server (a real HTTP server on 127.0.0.1).
+
+The real `openai` client talks to it; the checks, the dry run and the renders are real.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from builder.build import BuildOptions, build
+from builder.runner import CountingRunner
+from conftest import make_project
+from modelserver import ModelServer, default_answer, ok
+
+pytestmark = pytest.mark.integration
+
+SECRET = "sk-test-secret-4f1c2b9e7d"
+
+
+@pytest.fixture
+def model_env(model_server: ModelServer, monkeypatch: pytest.MonkeyPatch) -> ModelServer:
+    for name in ("DEEPSEEK_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MATHREEL_BASE_URL", model_server.base_url)
+    monkeypatch.setenv("MATHREEL_MODEL", "test-model")
+    monkeypatch.setenv("MATHREEL_API_KEY", SECRET)
+    return model_server
+
+
+def _gallery(tmp_path: Path) -> Path:
+    return make_project(tmp_path / "gallery", "tiny", offline=False)
+
+
+def test_model_scenes_are_generated_cached_and_regenerated_on_change(tmp_path: Path, model_env: ModelServer) -> None:
+    root = _gallery(tmp_path)
+    report = build(root / "mkdocs.yml", BuildOptions(site=False))
+    assert {c.status for c in report.concepts.values()} == {"built"}
+    assert model_env.request_count == 2
+    # the prompt carries every anchor verbatim (LaTeX anchoring)
+    prompts = " ".join(r.prompt for r in model_env.requests)
+    assert r"\sum_{n=0}^{\infty} r^n = \frac{1}{1-r}" in prompts
+    assert r"e^{i\pi} + 1 = 0" in prompts
+    meta = json.loads((root / "scenes/euler-identity/meta.json").read_text())
+    assert meta["provenance"] == "model"
+    assert meta["model"] == "test-model"
+    assert meta["endpoint_host"].startswith("127.0.0.1:")
+    assert meta["attempts"][0]["ok"] is True
+
+    # Nothing changed: zero model calls, zero renders.
+    runner = CountingRunner()
+    again = build(root / "mkdocs.yml", BuildOptions(site=False), runner=runner)
+    assert model_env.request_count == 2
+    assert {c.status for c in again.concepts.values()} == {"cached"}
+    assert runner.count("manim") == 0
+
+    # One anchor changed: exactly that concept is regenerated, and the build says why.
+    spec = root / "concepts/euler-identity.yaml"
+    spec.write_text(spec.read_text().replace("e^{i\\pi} + 1 = 0", "e^{i\\pi} = -1"))
+    third = build(root / "mkdocs.yml", BuildOptions(site=False))
+    assert model_env.request_count == 3
+    assert third.concepts["geometric-series"].status == "cached"
+    redone = third.concepts["euler-identity"].redone
+    assert any(line.startswith("generate: ") and "anchors changed" in line for line in redone), redone
+    assert r"e^{i\pi} = -1" in model_env.requests[-1].prompt
+
+
+def test_key_never_written_anywhere(tmp_path: Path, model_env: ModelServer) -> None:
+    root = _gallery(tmp_path)
+    report = build(root / "mkdocs.yml", BuildOptions())
+    assert report.site_error is None
+    assert model_env.requests[0].authorization == f"Bearer {SECRET}"
+    leaks = [p for p in root.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+    assert leaks == []
+    assert (root / "site/concepts/euler-identity/index.html").is_file()
+
+
+def test_repair_loop_fixes_on_second_attempt(tmp_path: Path, model_env: ModelServer) -> None:
+    root = _gallery(tmp_path)
+    (root / "concepts/geometric-series.yaml").unlink()
+    broken = ("```python\nfrom manim import *\n\nclass EulerIdentityScene(Scene):\n"
+              "    def construct(self):\n        self.play(ShowCreation(Circle()))\n"
+              "        self.play(Write(MathTex(r\"\\frac{1}{\")))\n```\n\n## Notes\n\nSome notes.\n")
+    fixed = default_answer  # the server's valid answer, made from the repair prompt
+    model_env.script(ok(broken))
+    model_env.responder = lambda request: ok(fixed(request))
+    report = build(root / "mkdocs.yml", BuildOptions(site=False))
+    item = report.concepts["euler-identity"]
+    assert item.status == "built", item.error
+    meta = json.loads((root / "scenes/euler-identity/meta.json").read_text())
+    attempts = meta["attempts"]
+    assert [a["ok"] for a in attempts] == [False, True]
+    assert "unbalanced" in attempts[0]["diagnostics"].lower() or "brace" in attempts[0]["diagnostics"].lower()
+    assert any("ShowCreation" in r for r in attempts[0]["rewrites"])
+    assert model_env.request_count == 2
+    assert "Fix" in model_env.requests[1].prompt or "fix" in model_env.requests[1].prompt
+
+
+def test_repeated_error_stops_early_and_keeps_last_good(tmp_path: Path, model_env: ModelServer) -> None:
+    root = _gallery(tmp_path)
+    (root / "concepts/geometric-series.yaml").unlink()
+    first = build(root / "mkdocs.yml", BuildOptions(site=False))
+    assert first.concepts["euler-identity"].status == "built"
+    good_scene = (root / "scenes/euler-identity/scene.py").read_text()
+    good_render = first.concepts["euler-identity"].render_key
+
+    broken = ("```python\nfrom manim import *\n\nclass EulerIdentityScene(Scene):\n"
+              "    def construct(self):\n        self.play(Write(MathTex(r\"\\frac{1}{\")))\n```\n")
+    model_env.default = ok(broken)
+    requests_before = model_env.request_count
+    report = build(root / "mkdocs.yml", BuildOptions(site=False, regenerate=True))
+    item = report.concepts["euler-identity"]
+    assert item.status == "failed"
+    assert item.error_stage == "generate"
+    assert "same error" in (item.error or "")
+    assert model_env.request_count - requests_before == 2, "stopped after the repeat, not at the bound"
+    assert (root / "scenes/euler-identity/scene.py").read_text() == good_scene
+    assert item.render_key == good_render, "the last good scene is still rendered"
+    meta = json.loads((root / "scenes/euler-identity/meta.json").read_text())
+    assert len(meta["last_failure"]["attempts"]) == 2
+
+
+def test_model_that_never_fixes_is_bounded(tmp_path: Path, model_env: ModelServer) -> None:
+    root = _gallery(tmp_path)
+    (root / "concepts/geometric-series.yaml").unlink()
+    answers = iter(range(100))
+
+    def always_broken(request: object) -> object:
+        n = next(answers)
+        return ok("```python\nfrom manim import *\n\nclass EulerIdentityScene(Scene):\n"
+                  f"    def construct(self):\n        self.play(Write(MathTex(r\"x_{{{n}\")))\n```\n")
+
+    model_env.responder = always_broken
+    report = build(root / "mkdocs.yml", BuildOptions(site=False))
+    item = report.concepts["euler-identity"]
+    assert item.status == "failed"
+    assert model_env.request_count == 4  # one generation + 3 repairs (the default bound)
+    # no previous scene: the anchor template stands in, so the gallery still has a video
+    meta = json.loads((root / "scenes/euler-identity/meta.json").read_text())
+    assert meta["provenance"] == "template"
+    assert item.render_key is not None
+
+
+def test_auth_error_names_the_variable(tmp_path: Path, model_env: ModelServer) -> None:
+    from modelserver import status
+
+    root = _gallery(tmp_path)
+    model_env.default = status(401)
+    report = build(root / "mkdocs.yml", BuildOptions(site=False))
+    item = report.concepts["euler-identity"]
+    assert item.status == "failed"
+    assert "MATHREEL_API_KEY" in (item.error or "")
+    assert SECRET not in (item.error or "")
+
+
+def test_offline_flag_never_calls_the_model(tmp_path: Path, model_env: ModelServer) -> None:
+    root = _gallery(tmp_path)
+    report = build(root / "mkdocs.yml", BuildOptions(site=False), overrides={"offline": True})
+    assert model_env.request_count == 0
+    assert {c.provenance for c in report.concepts.values()} == {"template"}
