@@ -131,6 +131,82 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 1 if report.failed or report.site_error else 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate (or regenerate) one concept's scene, render it, and rebuild the site."""
+    args.only = [args.slug]
+    args.no_site = getattr(args, "no_site", False)
+    args.quality = args.jobs = None
+    args.offline = False
+    args.scheduler = None
+    return cmd_build(args)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the check ladder on a concept's scene or a file, without a model; --fix rewrites."""
+    import tempfile
+
+    from builder.checks import check_scene
+    from builder.checks.diagnostics import format_diagnostics
+
+    target = Path(args.target)
+    anchors: list[str] = []
+    if target.suffix == ".py" or target.is_file():
+        path = target
+        scene_class = args.scene_class
+        if scene_class is None:
+            import ast
+
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+            scene_class = names[-1] if names else "MainScene"
+    else:
+        from builder.scenes import read_entry
+        from builder.settings import load_settings
+        from builder.spec import load_concepts
+
+        settings, _ = load_settings(_config_path(args))
+        concepts = {c.slug: c for c in load_concepts(settings.concepts_dir)}
+        if args.target not in concepts:
+            _err(f"no concept named {args.target}; give a slug or a path to a .py file")
+            return 2
+        concept = concepts[args.target]
+        entry = read_entry(settings.scenes_dir, concept.slug)
+        if entry is None:
+            _err(f"{concept.slug} has no scene yet: run `mathreel build --only {concept.slug}`")
+            return 1
+        path, scene_class = entry.scene_path, entry.scene_class or concept.scene_class
+        anchors = [a.latex for a in concept.anchors]
+    source = path.read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="mathreel-check-") as tmp:
+        result = check_scene(source, scene_class=scene_class, workdir=Path(tmp), fix=True,
+                             latex=not args.no_latex, anchors=anchors)
+        diagnostics = list(result.diagnostics)
+        if result.ok and args.dry_run:
+            from builder.checks import dry_run
+            from builder.render import scrubbed_env
+
+            diagnostics += dry_run(result.source, scene_class=scene_class, runner=_runner(),
+                                   workdir=Path(tmp) / "dry", env=scrubbed_env(Path(tmp) / "home"))
+    for line in result.rewrites:
+        print(f"{'fixed' if args.fix else 'fixable'}: {line}")
+    if diagnostics:
+        print(format_diagnostics(diagnostics))
+    if args.fix and result.source != source:
+        path.write_text(result.source, encoding="utf-8")
+        print(f"wrote {path}")
+    errors = [d for d in diagnostics if d.severity == "error"]
+    unfixed = [d for d in errors if not (args.fix and d.fixable)]
+    if not errors:
+        print(f"{path}: ok")
+    return 1 if unfixed else 0
+
+
+def _runner() -> Any:
+    from builder.runner import run
+
+    return run
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Build, then serve the site; editing a concept rebuilds it."""
     from mkdocs.commands.serve import serve
@@ -206,6 +282,25 @@ def make_parser() -> argparse.ArgumentParser:
                    help="render on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)")
     p.add_argument("--quiet", action="store_true", help="print only failures and the summary")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("generate", help="generate one concept with the model (and render it)",
+                       description="Generate one concept's scene and notes with the configured model, "
+                                   "check, repair, render and rebuild the site.")
+    p.add_argument("slug", help="the concept's slug")
+    p.add_argument("--regenerate", action="store_true", help="replace a cached or hand-edited scene")
+    p.add_argument("--no-site", action="store_true", help="skip the MkDocs site build")
+    p.add_argument("--quiet", action="store_true", help="no live progress")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("check", help="run the scene checks (no model); --fix applies safe rewrites",
+                       description="Syntax, safety, scene contract, Manim API lint and LaTeX preflight "
+                                   "on a concept's scene.py (by slug) or on any .py file.")
+    p.add_argument("target", help="a concept slug or a path to a scene file")
+    p.add_argument("--fix", action="store_true", help="write the automatic rewrites back to the file")
+    p.add_argument("--scene-class", help="the Scene subclass to expect (files only; default: the last class)")
+    p.add_argument("--no-latex", action="store_true", help="skip the LaTeX preflight")
+    p.add_argument("--dry-run", action="store_true", help="also run the scene without writing frames")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("serve", help="build, then serve the site locally with live reload",
                        description="Serve the gallery; editing a concept YAML rebuilds that concept.")

@@ -9,7 +9,7 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from builder.errors import RenderError, ToolError, ToolTimeout
 from builder.fsutil import atomic_write_bytes, read_json, staging_dir, write_json
 from builder.keys import make_key, sha256_text
 from builder.runner import Limits, Runner, run
-from builder.sandbox import confine
+from builder.sandbox import confine, prepare_workdir
 from builder.settings import QUALITY_FLAGS
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,11 @@ def scrubbed_env(home: Path) -> dict[str, str]:
     return env
 
 
+#: Resource limits of code that runs a scene (render or dry run).
+SCENE_LIMITS = Limits(cpu_seconds=900, address_space_bytes=16 * 2**30,
+                      file_size_bytes=4 * 2**30, processes=512)
+
+
 _USER_LINE = re.compile(r"(\S*)scene\.py:(\d+) in (\w+)")
 
 
@@ -206,12 +211,12 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
     argv = [sys.executable, "-m", "manim", "render", f"-q{job.quality}",
             "--progress_bar", "none", "--disable_caching",
             "--media_dir", str(work / "media"), "scene.py", job.scene_class]
+    env = scrubbed_env(work / "home")
+    prepare_workdir(work)
     started = time.monotonic()
     try:
-        done = runner(confine(argv, work), cwd=work, env=scrubbed_env(work / "home"), timeout=timeout,
-                      limits=Limits(cpu_seconds=int(timeout * 2) + 60,
-                                    address_space_bytes=16 * 2**30,
-                                    file_size_bytes=4 * 2**30),
+        done = runner(confine(argv, work), cwd=work, env=env, timeout=timeout,
+                      limits=replace(SCENE_LIMITS, cpu_seconds=int(timeout * 2) + 60),
                       check=False)
     except ToolTimeout as exc:
         raise RenderError(f"the render of {job.slug} ran past {timeout:.0f} s and was stopped; "

@@ -56,6 +56,7 @@ class Runner(Protocol):
 def _preexec(limits: Limits | None) -> None:
     """Runs in the child before exec: new session (so a timeout kills the group) and rlimits."""
     os.setsid()
+    _die_with_parent()
     if limits is None:
         return
     import resource
@@ -69,6 +70,18 @@ def _preexec(limits: Limits | None) -> None:
     for which, value in pairs:
         if value is not None:
             resource.setrlimit(which, (value, value))
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGKILL when the build dies, even by SIGKILL (no orphan renders)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,

@@ -32,20 +32,61 @@ def _python_roots() -> list[str]:
     return sorted(r for r in roots if not r.startswith("/usr/"))
 
 
+#: Unprivileged user the scene runs as when the build runs as root.
+NOBODY = 65534
+
+
+def _parents(paths: Sequence[str]) -> list[str]:
+    """Every ancestor folder of the bound paths, outermost first (created 0755 in the sandbox)."""
+    out: list[str] = []
+    for path in paths:
+        for parent in reversed(Path(path).parents):
+            text = str(parent)
+            if text not in ("/", "/tmp") and text not in out and not text.startswith("/usr"):
+                out.append(text)
+    return out
+
+
+def drops_to_nobody() -> bool:
+    """True when the scene will run as `nobody` (the build runs as root and setpriv exists)."""
+    import os
+
+    return os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
 def bwrap_argv(argv: Sequence[str], work: Path) -> list[str]:
     """argv run inside bubblewrap with `work` as the only writable folder."""
-    cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+    cmd = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+           "--unshare-cgroup-try", "--die-with-parent", "--new-session",
            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    for folder in READ_ONLY:
-        if Path(folder).exists() and not Path(folder).is_symlink():
-            cmd += ["--ro-bind", folder, folder]
+    system = [f for f in READ_ONLY if Path(f).exists() and not Path(f).is_symlink()]
+    roots = _python_roots()
+    # Folders bwrap creates on the way to a bind are 0700: make them passable for `nobody`.
+    for parent in _parents([*system, *roots, str(work)]):
+        cmd += ["--perms", "0755", "--dir", parent]
+    for folder in system:
+        cmd += ["--ro-bind", folder, folder]
     for target, link in SYMLINKS:
         if Path(link).is_symlink():
             cmd += ["--symlink", target, link]
-    for root in _python_roots():
+    for root in roots:
         cmd += ["--ro-bind", root, root]
-    cmd += ["--bind", str(work), str(work), "--chdir", str(work), "--", *argv]
-    return cmd
+    cmd += ["--bind", str(work), str(work), "--chdir", str(work), "--"]
+    if drops_to_nobody():
+        # Not root inside: process limits apply, and nothing root-only is reachable.
+        cmd += ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all"]
+    return cmd + list(argv)
+
+
+def prepare_workdir(work: Path) -> None:
+    """Hand the work folder to the sandbox user, so the scene can write only there."""
+    import os
+
+    if not (bwrap_works() and drops_to_nobody()):
+        return
+    for path in [work, *work.rglob("*")]:
+        os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
 
 
 @cache
@@ -65,7 +106,9 @@ def bwrap_works() -> bool:
 def describe() -> str:
     """One line for `mathreel doctor` and the build log."""
     if bwrap_works():
-        return "bubblewrap: no network, read-only system, private /tmp, only the work folder writable"
+        user = ", runs as nobody" if drops_to_nobody() else ""
+        return ("bubblewrap: no network, read-only system, private /tmp, only the work folder "
+                f"writable{user}")
     if shutil.which("bwrap"):
         return ("WEAKER: bubblewrap is installed but cannot start here (user namespaces off?); "
                 "renders run with a scrubbed environment and resource limits only")
@@ -74,5 +117,5 @@ def describe() -> str:
 
 
 def confine(argv: Sequence[str], work: Path) -> list[str]:
-    """argv wrapped in the strongest sandbox available."""
+    """argv wrapped in the strongest sandbox available (call prepare_workdir first)."""
     return bwrap_argv(argv, work) if bwrap_works() else list(argv)
