@@ -36,9 +36,9 @@ def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, 
     if tree is None:
         return CheckResult(source, diags, ())
 
-    diags = check_safety(tree, source)
+    diags = _safety(tree, source)
     if _has_errors(diags):
-        log.info("scene %s rejected by the safety step (%d problem(s))", scene_class, len(diags))
+        log.debug("scene %s rejected by the safety step (%d problem(s))", scene_class, len(diags))
         return CheckResult(source, diags, ())
 
     source, diags, done = check_contract(tree, source, scene_class=scene_class, fix=fix)
@@ -47,7 +47,11 @@ def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, 
         return CheckResult(source, diags, tuple(rewrites))
     tree = _reparse(source, tree, done)
 
-    source, diags, done = lint_api(tree, source, scene_class=scene_class, fix=fix)
+    try:
+        source, diags, done = lint_api(tree, source, scene_class=scene_class, fix=fix)
+    except Exception:  # a lint bug must not block a scene: fail open, with a warning
+        log.exception("the API lint crashed on scene %s; continuing without it", scene_class)
+        diags, done = (_internal("api", "the Manim API lint crashed (a mathreel bug); it was skipped", "warning"),), ()
     rewrites += done
     if _has_errors(diags):
         return CheckResult(source, diags, tuple(rewrites))
@@ -62,10 +66,24 @@ def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, 
         new_tree, syntax = check_syntax(source)
         if new_tree is None:
             return CheckResult(source, syntax, tuple(rewrites))
-        again = check_safety(new_tree, source)
+        again = _safety(new_tree, source)
         if _has_errors(again):
             return CheckResult(source, again, tuple(rewrites))
     return CheckResult(source, (*warnings, *diags), tuple(rewrites))
+
+
+def _safety(tree: ast.Module, source: str) -> tuple[Diagnostic, ...]:
+    """The safety step, failing closed: if the checker itself breaks, the scene is rejected."""
+    try:
+        return check_safety(tree, source)
+    except Exception:
+        log.exception("the safety check crashed; rejecting the scene")
+        return (_internal("safety", "the safety check crashed (a mathreel bug), so the scene was rejected",
+                          "error"),)
+
+
+def _internal(step: str, message: str, severity: str) -> Diagnostic:
+    return Diagnostic(step, "internal-error", message, None, "", False, severity)
 
 
 def _has_errors(diags: Sequence[Diagnostic]) -> bool:

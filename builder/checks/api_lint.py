@@ -131,7 +131,6 @@ _OLD_METHODS: dict[str, _OldName] = {
     "get_parametric_curve": _OldName("plot_parametric_curve", "use axes.plot_parametric_curve"),
     "get_implicit_curve": _OldName("plot_implicit_curve", "use axes.plot_implicit_curve"),
     "get_vertical_line_to_graph": _OldName(None, "use axes.get_vertical_line(axes.i2gp(x, graph))"),
-    "get_graph_label_old": _OldName(None, ""),
 }
 
 #: NumPy 2 removals -> replacement.
@@ -249,8 +248,9 @@ def _manim_attribute_names() -> frozenset[str]:
 
 @functools.cache
 def accepted_kwargs(cls: type) -> frozenset[str] | None:
-    """Keyword arguments a class's constructor accepts, walking the MRO while __init__ forwards
-    **kwargs; None when the chain never closes (then nothing can be said)."""
+    """Keyword arguments a class's constructor accepts, walking the MRO while each __init__ hands
+    its **kwargs on to the next one; None when the chain never closes or the kwargs go elsewhere
+    (then nothing can be said)."""
     names: set[str] = set()
     for klass in cls.__mro__:
         if klass is object:
@@ -263,7 +263,51 @@ def accepted_kwargs(cls: type) -> frozenset[str] | None:
             return None
         if closed:
             return frozenset(names)
+        extra = _kwargs_only_to_super(init)
+        if extra is None:
+            return None
+        names |= extra
     return None
+
+
+@functools.cache
+def _kwargs_only_to_super(func: Callable[..., object]) -> frozenset[str] | None:
+    """When func's **kwargs only reach super().__init__ (or Base.__init__), the keys it reads itself
+    (kwargs.pop("x"), kwargs["x"], ...); None when the kwargs go anywhere else."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.unwrap(func))))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return None
+    fdef = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None)
+    if fdef is None or fdef.args.kwarg is None:
+        return None
+    name = fdef.args.kwarg.arg
+    parents = {child: parent for parent in ast.walk(fdef) for child in ast.iter_child_nodes(parent)}
+    keys: set[str] = set()
+    for node in ast.walk(fdef):
+        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = parents.get(node)
+        if isinstance(parent, ast.keyword) and parent.arg is None:
+            call = parents.get(parent)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "__init__":
+                continue
+            return None
+        if isinstance(parent, ast.Attribute) and parent.attr in {"pop", "get", "setdefault"}:
+            call = parents.get(parent)
+            if (isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Constant)
+                    and isinstance(call.args[0].value, str)):
+                keys.add(call.args[0].value)
+                continue
+            return None
+        if isinstance(parent, ast.Subscript) and isinstance(parent.slice, ast.Constant):
+            if isinstance(parent.slice.value, str):
+                keys.add(parent.slice.value)
+            continue
+        if isinstance(parent, ast.Compare):
+            continue
+        return None
+    return frozenset(keys)
 
 
 def _collect_params(func: object, into: set[str]) -> bool | None:
@@ -276,9 +320,9 @@ def _collect_params(func: object, into: set[str]) -> bool | None:
     for p in sig.parameters.values():
         if p.kind is inspect.Parameter.VAR_KEYWORD:
             open_kwargs = True
-        elif p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
-            if p.name != "self":
-                into.add(p.name)
+        elif p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY) \
+                and p.name != "self":
+            into.add(p.name)
     return not open_kwargs
 
 
@@ -326,7 +370,7 @@ def _instance_attributes(cls: type) -> frozenset[str]:
 def _module_for_alias(name: str) -> types.ModuleType | None:
     try:
         return importlib.import_module(name)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -400,7 +444,7 @@ def _check_missing_import(ctx: _Ctx) -> list[_Finding]:
     if not missing:
         return []
     ctx.missing_star = True
-    line, col = _import_insertion_point(ctx.tree)
+    line = _import_insertion_point(ctx.tree)
     edit = Edit(line, 0, line, 0, "from manim import *\n")
     shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
     return [ctx.finding("missing-import", f"{shown} used without importing Manim: add `from manim import *` "
@@ -408,7 +452,7 @@ def _check_missing_import(ctx: _Ctx) -> list[_Finding]:
                         snippet="")]
 
 
-def _import_insertion_point(tree: ast.Module) -> tuple[int, int]:
+def _import_insertion_point(tree: ast.Module) -> int:
     line = 1
     for i, node in enumerate(tree.body):
         is_doc = i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
@@ -417,7 +461,7 @@ def _import_insertion_point(tree: ast.Module) -> tuple[int, int]:
             line = (node.end_lineno or node.lineno) + 1
         else:
             break
-    return line, 0
+    return line
 
 
 def _annotation_nodes(tree: ast.Module) -> set[int]:
@@ -464,14 +508,20 @@ def _old_or_unknown(ctx: _Ctx, node: ast.Name | ast.alias, name: str) -> _Findin
             else:
                 edits = (Edit.replace(node, old.new),)
         elif old.new is not None and isinstance(node, ast.alias) and old.call_fix is None:
-            edits = (Edit(node.lineno, node.col_offset, node.lineno, node.col_offset + len(name.encode()),  # type: ignore[attr-defined]
+            edits = (Edit(node.lineno, node.col_offset, node.lineno, node.col_offset + len(name.encode()),
                           old.new),)
-        return ctx.finding("old-api", old.advice, line, edits=edits or (),
+        return ctx.finding("old-api", _versioned(old.advice), line, edits=edits or (),
                            rewrite=f"line {line}: {name} -> {old.new}" if edits else "")
     hint = _did_you_mean(name, [*ctx.ns, *ctx.bound, *dir(builtins)])
     advice = f"; did you mean {hint}?" if hint else ""
     return ctx.finding("unknown-name", f"{name} is not defined (not in Manim {_manim_version()} or this file){advice}",
                        line)
+
+
+def _versioned(advice: str) -> str:
+    """Advice text naming the installed Manim's minor version instead of 0.22."""
+    short = ".".join(_manim_version().split(".")[:2])
+    return advice.replace("Manim 0.22", f"Manim {short}")
 
 
 def _exists(ctx: _Ctx, dotted: str) -> bool:
@@ -496,10 +546,10 @@ def _manim_version() -> str:
     if isinstance(ver, str):
         return ver
     try:
-        import manim  # noqa: PLC0415
+        import manim
 
         return str(manim.__version__)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "CE"
 
 
@@ -541,7 +591,7 @@ def _check_module_attributes(ctx: _Ctx) -> list[_Finding]:
             continue
         if modname == "manim" and node.attr in _OLD_NAMES:
             old = _OLD_NAMES[node.attr]
-            out.append(ctx.finding("old-api", old.advice, node.lineno))
+            out.append(ctx.finding("old-api", _versioned(old.advice), node.lineno))
             continue
         hint = _did_you_mean(node.attr, dir(module))
         advice = f"; did you mean {base}.{hint}?" if hint else ""
@@ -561,8 +611,6 @@ def _check_old_methods(ctx: _Ctx) -> list[_Finding]:
         if isinstance(node.value, ast.Name) and node.value.id in ctx.module_aliases:
             continue
         old = _OLD_METHODS[node.attr]
-        if not old.advice:
-            continue
         edits: tuple[Edit, ...] = ()
         if old.new:
             line = node.end_lineno or node.lineno
@@ -619,10 +667,10 @@ def _check_scene_self(ctx: _Ctx) -> list[_Finding]:
         return []
     family = _user_family(scene, classes)
     base_names = scene_base_names(ctx.tree, ctx.scene_class)
-    bases = [ctx.ns[b] for b in base_names if isinstance(ctx.ns.get(b), type)]
+    bases = [v for v in (ctx.ns.get(b) for b in base_names) if isinstance(v, type)]
     if not bases or not issubclass(bases[0], scene_type):
         return []
-    base = bases[0]
+    base: type = bases[0]
     base_node = next((b for c in family for b in c.bases if isinstance(b, ast.Name) and b.id == base.__name__), None)
     rebase = (Edit.replace(base_node, "MovingCameraScene"),) if base is scene_type and base_node else ()
     rebase_note = f"line {base_node.lineno}: class base Scene -> MovingCameraScene" if base_node else ""

@@ -23,9 +23,9 @@ def check_contract(tree: ast.Module, source: str, *, scene_class: str,
     diags: list[Diagnostic] = []
 
     if not scenes:
-        named = classes.get(scene_class)
-        line = named.lineno if named else None
-        what = (f"class {scene_class} does not subclass Scene" if named
+        same_name = classes.get(scene_class)
+        line = same_name.lineno if same_name else None
+        what = (f"class {scene_class} does not subclass Scene" if same_name
                 else f"no class subclasses Scene (expected `class {scene_class}(Scene)`)")
         diags.append(make("contract", "no-scene-class",
                           f"{what}: write `class {scene_class}(Scene):` with a `construct(self)` method "
@@ -35,7 +35,6 @@ def check_contract(tree: ast.Module, source: str, *, scene_class: str,
     bases_of = _user_ancestors(classes)
     concrete = [c for c in scenes if not any(c.name in bases_of.get(o.name, set()) for o in scenes)]
     named = [c for c in all_defs if c.name == scene_class]
-    rewrites: list[str] = []
 
     if len(named) > 1:
         diags.append(make("contract", "duplicate-scene-class",
@@ -43,32 +42,29 @@ def check_contract(tree: ast.Module, source: str, *, scene_class: str,
                           named[1].lineno))
         return source, tuple(diags), ()
 
+    if not named and len(concrete) == 1:
+        old = concrete[0]
+        diag = make("contract", "wrong-scene-name",
+                    f"the scene class is called {old.name}, expected {scene_class}: rename it",
+                    source, old.lineno, fixable=True)
+        if not fix:
+            return source, (diag,), ()
+        source = _rename_class(tree, source, old.name, scene_class)
+        rewrite = f"line {old.lineno}: class {old.name} -> class {scene_class}"
+        source, more, _ = check_contract(ast.parse(source), source, scene_class=scene_class, fix=False)
+        return source, more, (rewrite,)
     if not named:
-        if len(concrete) == 1:
-            old = concrete[0]
-            diag = make("contract", "wrong-scene-name",
-                        f"the scene class is called {old.name}, expected {scene_class}: rename it",
-                        source, old.lineno, fixable=True)
-            if not fix:
-                return source, (diag,), ()
-            source = _rename_class(tree, source, old.name, scene_class)
-            rewrites.append(f"line {old.lineno}: class {old.name} -> class {scene_class}")
-            tree = ast.parse(source)
-            classes = {c.name: c for c in tree.body if isinstance(c, ast.ClassDef)}
-            scene = classes[scene_class]
-        else:
-            names = ", ".join(c.name for c in concrete)
-            diags.append(make("contract", "wrong-scene-name",
-                              f"no scene class named {scene_class} (found {names}): keep one scene, "
-                              f"named {scene_class}", source, concrete[0].lineno))
-            return source, tuple(diags), ()
-    else:
-        scene = named[0]
-        if not _is_scene(scene, classes, set()):
-            diags.append(make("contract", "no-scene-class",
-                              f"class {scene_class} does not subclass Scene: write "
-                              f"`class {scene_class}(Scene):`", source, scene.lineno))
-            return source, tuple(diags), ()
+        names = ", ".join(c.name for c in concrete)
+        diags.append(make("contract", "wrong-scene-name",
+                          f"no scene class named {scene_class} (found {names}): keep one scene, "
+                          f"named {scene_class}", source, concrete[0].lineno))
+        return source, tuple(diags), ()
+    scene = named[0]
+    if not _is_scene(scene, classes, set()):
+        diags.append(make("contract", "no-scene-class",
+                          f"class {scene_class} does not subclass Scene: write "
+                          f"`class {scene_class}(Scene):`", source, scene.lineno))
+        return source, tuple(diags), ()
 
     ancestors = bases_of.get(scene.name, set())
     for other in concrete:
@@ -87,7 +83,7 @@ def check_contract(tree: ast.Module, source: str, *, scene_class: str,
         diags.append(make("contract", "bad-construct",
                           "construct must be `def construct(self):` (no other parameters, not async)",
                           source, construct.lineno))
-    return source, tuple(diags), tuple(rewrites)
+    return source, tuple(diags), ()
 
 
 def scene_base_names(tree: ast.Module, scene_class: str) -> list[str]:

@@ -161,9 +161,7 @@ def bound_names(tree: ast.AST) -> frozenset[str]:
             names.add(node.arg)
         elif isinstance(node, ast.alias) and node.name != "*":
             names.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+        elif (isinstance(node, ast.ExceptHandler) and node.name) or (isinstance(node, ast.MatchAs | ast.MatchStar) and node.name):
             names.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             names.add(node.rest)
@@ -191,6 +189,6 @@ def call_name(node: ast.Call) -> str | None:
 @functools.cache
 def manim_namespace() -> Mapping[str, object]:
     """What `from manim import *` puts in a scene's namespace (imports manim once, in-process)."""
-    import manim  # noqa: PLC0415 - heavy; only the API lint and the safety step need it
+    import manim
 
     return MappingProxyType({n: getattr(manim, n) for n in dir(manim) if not n.startswith("_")})

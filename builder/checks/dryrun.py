@@ -18,10 +18,10 @@ log = logging.getLogger(__name__)
 SCENE_FILE = "scene.py"
 MANIM_CFG = "[CLI]\nnotify_outdated_version = False\n"
 
-#: The user's frame in a rich traceback: "│ /tmp/x/scene.py:7 in construct  │".
-_FRAME = re.compile(r"(?:^|[\s│|/])" + re.escape(SCENE_FILE) + r":(\d+) in (\w+)")
-#: A plain traceback's user frame: 'File "/tmp/x/scene.py", line 7, in construct'.
-_PLAIN_FRAME = re.compile(r'File "[^"]*' + re.escape(SCENE_FILE) + r'", line (\d+), in (\w+)')
+#: A frame in a rich traceback: "│ /tmp/x/scene.py:7 in construct  │".
+_FRAME = re.compile(r"(?:^|[\s│|])(\S+\.py):(\d+) in (\w+)", re.M)
+#: A frame in a plain traceback: 'File "/tmp/x/scene.py", line 7, in construct'.
+_PLAIN_FRAME = re.compile(r'File "([^"]+\.py)", line (\d+), in (\w+)')
 _EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)|[A-Z]\w*Error)(?::\s?(.*))?$")
 
 
@@ -36,23 +36,31 @@ def dry_run(source: str, *, scene_class: str, runner: Runner, workdir: Path, env
             "--media_dir", str(workdir / "media"), SCENE_FILE, scene_class]
     child_env = dict(env)
     child_env["COLUMNS"] = "200"
-    limits = Limits(cpu_seconds=int(timeout) + 5, file_size_bytes=512 * 1024 * 1024)
+    limits = Limits(cpu_seconds=int(timeout) + 5, address_space_bytes=16 * 2**30,
+                    file_size_bytes=512 * 1024 * 1024, processes=512)
+    # Model code runs here for the first time: in the same sandbox as a render.
+    from builder.sandbox import confine, prepare_workdir
+
+    prepare_workdir(workdir)
     try:
-        done = runner(argv, cwd=workdir, env=child_env, timeout=timeout, limits=limits, check=False)
+        done = runner(confine(argv, workdir), cwd=workdir, env=child_env, timeout=timeout,
+                      limits=limits, check=False)
     except ToolTimeout:
         return (Diagnostic("dryrun", "timeout",
                            f"the dry run did not finish within {timeout:.0f} s: look for an endless loop or "
                            "an updater that never stops, and keep the scene short", None, "", False),)
     if done.returncode == 0 and "LaTeX compilation error" not in done.stdout:
         return ()
-    return (parse_failure(source, done.stdout, done.stderr, done.returncode),)
+    return (parse_failure(source, done.stdout, done.stderr, done.returncode,
+                          scene_path=str(workdir / SCENE_FILE)),)
 
 
-def parse_failure(source: str, stdout: str, stderr: str, returncode: int) -> Diagnostic:
+def parse_failure(source: str, stdout: str, stderr: str, returncode: int, *,
+                  scene_path: str | None = None) -> Diagnostic:
     """The user's deepest frame and the final exception of a manim failure, as a Diagnostic."""
     line: int | None = None
     for pattern in (_FRAME, _PLAIN_FRAME):
-        frames = [int(m.group(1)) for m in pattern.finditer(stderr)]
+        frames = [int(m.group(2)) for m in pattern.finditer(stderr) if _is_scene_file(m.group(1), scene_path)]
         if frames:
             line = frames[-1]
             break
@@ -69,6 +77,15 @@ def parse_failure(source: str, stdout: str, stderr: str, returncode: int) -> Dia
     name = exception.split(":", 1)[0]
     advice = _ADVICE.get(name.rsplit(".", 1)[-1], "")
     return Diagnostic("dryrun", "runtime-error", f"{exception}{advice}", line, source_line(source, line), False)
+
+
+def _is_scene_file(path: str, scene_path: str | None) -> bool:
+    """The user's file, not manim's own manim/scene/scene.py."""
+    if scene_path is not None and path == scene_path:
+        return True
+    name = path.replace("\\", "/")
+    return (name == SCENE_FILE or name.endswith("/" + SCENE_FILE)) and "/manim/" not in name \
+        and "site-packages" not in name
 
 
 def _final_exception(stderr: str) -> str | None:

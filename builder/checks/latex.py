@@ -8,6 +8,7 @@ holds a form feed. Both are caught here, before a render.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import logging
 import os
@@ -215,7 +216,7 @@ def _static(tree: ast.Module, source: str) -> tuple[list[Diagnostic], list[Edit]
             value = arg.value
             if label == "MathTex" and _unescaped_dollars(value):
                 static_error = True
-                fixed = _fix_literals(arg, tokens, lambda b, raw: _strip_dollars(b))
+                fixed = _fix_literals(arg, tokens, _strip_dollars)
                 diags.append(make("latex", "dollar-in-mathtex",
                                   "MathTex is already math mode: remove the $ signs (use Tex for text with "
                                   "$...$ inside)", source, arg.lineno, fixable=fixed is not None))
@@ -225,8 +226,7 @@ def _static(tree: ast.Module, source: str) -> tuple[list[Diagnostic], list[Edit]
             bad = sorted({ch for ch in value if ch in UNICODE_MATH})
             if bad:
                 static_error = True
-                math = label == "MathTex"
-                fixed = _fix_literals(arg, tokens, lambda b, raw, m=math: _replace_unicode(b, raw, m))
+                fixed = _fix_literals(arg, tokens, functools.partial(_replace_unicode, math=label == "MathTex"))
                 shown = ", ".join(f"{ch} -> {UNICODE_MATH[ch]}" for ch in bad)
                 diags.append(make("latex", "unicode-math",
                                   f"Unicode math symbols do not compile with Manim's default LaTeX template: "
@@ -344,7 +344,7 @@ def _unescaped_dollars(value: str) -> bool:
     return bool(re.search(r"(?<!\\)\$", value))
 
 
-def _strip_dollars(body: str) -> str:
+def _strip_dollars(body: str, raw: bool = False) -> str:
     return re.sub(r"(?<!\\)\$", "", body)
 
 

@@ -63,6 +63,13 @@ _DENIED_BUILTINS = frozenset({
     "vars", "help", "license", "credits", "copyright", "memoryview",
 })
 
+#: Names `from manim import *` provides that touch files, processes or the configuration.
+_DENIED_MANIM_NAMES = frozenset({"tempconfig", "console", "error_console", "register_font", "capture",
+                                 "version", "get_plugins", "list_plugins", "logger"})
+
+#: Manim classes that read a file named by their first argument: only direct calls, checked below.
+_FILE_CLASSES = frozenset({"SVGMobject", "OpenGLSVGMobject", "ImageMobject", "OpenGLImageMobject", "Code"})
+
 _REFLECTION = frozenset({"getattr", "setattr", "delattr", "hasattr"})
 
 #: Attribute names that lead to files, frames, code objects or the interpreter, on any object.
@@ -85,10 +92,12 @@ _DENIED_ATTRS = frozenset(_DANGEROUS_MODULES | {
     # evaluation of strings as code (annotations, forward references)
     "get_type_hints", "ForwardRef", "singledispatch", "singledispatchmethod", "attrgetter",
     "methodcaller", "get_annotations", "system", "popen", "spawnl", "execv", "open",
+    # rich consoles and logging handlers write files; C interfaces of arrays reach native code
+    "console", "save_text", "save_html", "save_svg", "handlers", "cffi",
 })
 
 #: Attribute names the automatic scan would deny but which are ordinary Manim API.
-_SCAN_EXEMPT = frozenset({"color", "errors", "copy", "time", "random", "math", "Style", "escape",
+_SCAN_EXEMPT = frozenset({"color", "errors", "renderer", "format", "copy", "time", "random", "math", "Style", "escape",
                           "union", "Match", "functools", "itertools", "typing", "np", "it", "op",
                           "reduce", "fr", "Fraction", "colorsys", "npt", "linalg", "dedent"})
 
@@ -108,6 +117,12 @@ _MANIM_OK_PREFIXES = ("manim.animation", "manim.mobject", "manim.constants", "ma
 
 _NUMPY_OK = ("numpy.linalg", "numpy.random", "numpy.fft", "numpy.polynomial", "numpy.ma",
              "numpy.char", "numpy.strings", "numpy.dtypes", "numpy.exceptions", "numpy.typing")
+
+#: NumPy modules that read or write files or load native code (the rest of NumPy's internals only
+#: pass through, and their file functions are denied by name).
+_NUMPY_DANGER = ("numpy.lib.npyio", "numpy.lib._npyio_impl", "numpy.lib._datasource", "numpy.lib.format",
+                 "numpy.lib._format_impl", "numpy.ctypeslib", "numpy.f2py", "numpy.distutils",
+                 "numpy.testing", "numpy._pytesttester", "numpy.lib._iotools")
 
 #: Dunder methods a helper class may define (defining them reaches nothing).
 _DUNDER_DEFS = frozenset({
@@ -171,8 +186,8 @@ def module_dangerous(name: str) -> bool:
     if module_allowed(name):
         return False
     root = name.split(".")[0]
-    return (root in _DANGER_ROOTS or name.startswith(_MANIM_DANGER_MODULES)
-            or (root == "numpy" and not name.startswith(_NUMPY_OK)) or name.startswith("scipy.io"))
+    return (root in _DANGER_ROOTS or name.startswith(_MANIM_DANGER_MODULES + _NUMPY_DANGER)
+            or name.startswith("scipy.io"))
 
 
 def _object_dangerous(value: object) -> bool:
@@ -185,7 +200,7 @@ def _object_dangerous(value: object) -> bool:
         mod = getattr(value, "__module__", None)
         if not isinstance(mod, str) or mod == "builtins":
             return False
-        return module_dangerous(mod) or mod.startswith("numpy") and getattr(value, "__name__", "") in _DENIED_ATTRS
+        return module_dangerous(mod) or (mod.startswith("numpy") and getattr(value, "__name__", "") in _DENIED_ATTRS)
     return False
 
 
@@ -212,7 +227,7 @@ def denied_attribute_names() -> frozenset[str]:
                 continue
             try:
                 dangerous = _object_dangerous(value)
-            except Exception:  # noqa: BLE001 - odd objects (lazy proxies) are skipped
+            except Exception:
                 continue
             if dangerous:
                 found.add(name)
@@ -237,6 +252,9 @@ class _Safety(ast.NodeVisitor):
         self.config_names = {"config"} - set(self.bound)
         self.denied_attrs = denied_attribute_names()
         self.namespace = manim_namespace()
+        # names this file defines itself: its own private attributes and methods are fine
+        self.user_members = set(self.bound) | {
+            n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load)}
 
     # -- reporting -------------------------------------------------------------
     def reject(self, node: ast.AST, kind: str, message: str) -> None:
@@ -306,9 +324,12 @@ class _Safety(ast.NodeVisitor):
             if not (isinstance(parent, ast.Call) and parent.func is node):
                 self.reject(node, "dynamic-attribute", f"`{name}` may only be called directly, with a "
                             "constant attribute name")
+        elif name in _FILE_CLASSES and name not in self.bound and not self._is_call_func(node):
+            self.reject(node, "file-access", f"{name} reads files: it may only be called directly "
+                        "(with data built in code), not passed around, aliased or subclassed")
         elif name not in self.bound and name in self.namespace:
             value = self.namespace[name]
-            if _object_dangerous(value) or name in {"tempconfig", "console", "error_console"}:
+            if _object_dangerous(value) or name in _DENIED_MANIM_NAMES:
                 self.reject(node, "forbidden-name", f"`{name}` (from manim) is not allowed in a scene: it "
                             "touches files, processes or the configuration")
 
@@ -324,6 +345,11 @@ class _Safety(ast.NodeVisitor):
         elif attr in self.denied_attrs:
             self.reject(node, _attr_kind(attr), f"`.{attr}` is not allowed in a scene: "
                         f"{_ATTR_ADVICE.get(attr, 'it reaches files, processes or the interpreter')}")
+        elif attr.startswith("_") and attr not in self.user_members:
+            self.reject(node, "private-attribute", f"`.{attr}`: private attributes of library objects are not "
+                        "allowed in a scene (only your own, defined in this file)")
+        elif attr in _FILE_CLASSES and not self._is_call_func(node):
+            self.reject(node, "file-access", f"{attr} reads files: it may only be called directly")
         else:
             self._check_chain(node)
         self._check_config_attr(node)
@@ -350,7 +376,7 @@ class _Safety(ast.NodeVisitor):
                 return
             try:
                 obj = getattr(obj, part, _MISSING)
-            except Exception:  # noqa: BLE001 - a failing lookup is the API lint's business
+            except Exception:
                 return
             path = f"{path}.{part}"
             if obj is _MISSING:
@@ -420,7 +446,7 @@ class _Safety(ast.NodeVisitor):
                         "write obj.attribute directly")
             return
         attr = node.args[1].value
-        if _DUNDER.fullmatch(attr) or attr in self.denied_attrs or attr.startswith("_"):
+        if _DUNDER.fullmatch(attr) or attr in self.denied_attrs or attr.startswith("_") or attr in _FILE_CLASSES:
             self.reject(node, "dynamic-attribute", f"{name}(..., {attr!r}) is not allowed in a scene")
 
     # -- definitions ------------------------------------------------------------------
@@ -469,6 +495,10 @@ class _Safety(ast.NodeVisitor):
         if tex:
             self.reject(node, "tex-file-access", f"the LaTeX `{tex.group(0)}` reads or writes files or "
                         "builds commands from text; not allowed in a scene")
+
+    def _is_call_func(self, node: ast.AST) -> bool:
+        parent = self.parents.get(node)
+        return isinstance(parent, ast.Call) and parent.func is node
 
     def _in_main_guard(self, node: ast.Name) -> bool:
         parent = self.parents.get(node)
@@ -522,7 +552,7 @@ def _import_message(name: str) -> str:
 def _import(name: str) -> object:
     try:
         return importlib.import_module(name)
-    except Exception:  # noqa: BLE001 - an allowlisted module that fails to import resolves to nothing
+    except Exception:
         return _MISSING
 
 

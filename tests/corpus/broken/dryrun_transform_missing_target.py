@@ -1,0 +1,10 @@
+# Transform without a target
+# expect: step=dryrun kind=runtime-error line=10 fixable=no
+from manim import *
+
+
+class Demo(Scene):
+    def construct(self):
+        c = Circle()
+        self.add(c)
+        self.play(Transform(c))

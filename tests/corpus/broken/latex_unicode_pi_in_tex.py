@@ -1,0 +1,9 @@
+# π and ² typed as Unicode in Tex
+# expect: step=latex kind=unicode-math line=8 fixable=yes
+from manim import *
+
+
+class Demo(Scene):
+    def construct(self):
+        area = Tex("Area = π r²")
+        self.add(area)

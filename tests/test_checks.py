@@ -1,0 +1,369 @@
+"""The static check ladder over the broken-scene corpus, plus clean scenes, rewrites and dry runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from builder.checks import CheckResult, Diagnostic, check_scene, dry_run, format_diagnostics
+from builder.checks.dryrun import parse_failure
+from builder.checks.latex import tex_document, tex_strings
+from builder.runner import Completed, CountingRunner, Limits
+from builder.runner import run as real_run
+
+CORPUS = Path(__file__).parent / "corpus" / "broken"
+SCENE = "Demo"
+_EXPECT = re.compile(r"^# expect: (.+)$", re.M)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One corpus file and the expectation its header declares."""
+
+    path: Path
+    step: str
+    kind: str
+    line: int
+    fixable: bool
+
+    @property
+    def source(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def load_corpus() -> list[Case]:
+    """Every broken scene with its `# expect: step=... kind=... line=N fixable=yes|no` header."""
+    cases = []
+    for path in sorted(CORPUS.glob("*.py")):
+        header = _EXPECT.search(path.read_text(encoding="utf-8"))
+        assert header, f"{path.name} has no '# expect:' header"
+        fields = dict(re.findall(r"(\w+)=(\S+)", header.group(1)))
+        cases.append(Case(path, fields["step"], fields["kind"], int(fields["line"]), fields["fixable"] == "yes"))
+    return cases
+
+
+CASES = load_corpus()
+STATIC = [c for c in CASES if c.step != "dryrun"]
+DRYRUN = [c for c in CASES if c.step == "dryrun"]
+FIXABLE = [c for c in STATIC if c.fixable]
+
+
+def ids(cases: Sequence[Case]) -> list[str]:
+    return [c.path.stem for c in cases]
+
+
+def check(source: str, tmp_path: Path, *, fix: bool, runner: CountingRunner | None = None,
+          anchors: Sequence[str] = ()) -> CheckResult:
+    return check_scene(source, scene_class=SCENE, runner=runner or CountingRunner(), workdir=tmp_path,
+                       fix=fix, anchors=anchors)
+
+
+def scene_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not re.search(r"KEY|TOKEN|SECRET", k)}
+
+
+# -- the corpus -----------------------------------------------------------------------------------
+
+
+def test_corpus_covers_every_step() -> None:
+    counts = {step: sum(1 for c in CASES if c.step == step)
+              for step in ("syntax", "safety", "contract", "api", "latex", "dryrun")}
+    assert len(CASES) >= 40
+    assert all(n >= 3 for n in counts.values()), counts
+
+
+@pytest.mark.parametrize("case", STATIC, ids=ids(STATIC))
+def test_declared_step_catches_it(case: Case, tmp_path: Path) -> None:
+    result = check(case.source, tmp_path, fix=False)
+    assert not result.ok
+    assert {d.step for d in result.errors} == {case.step}, format_diagnostics(result.diagnostics)
+    hits = [d for d in result.errors if d.kind == case.kind and d.line == case.line]
+    assert hits, f"expected {case.kind} on line {case.line}, got:\n{format_diagnostics(result.diagnostics)}"
+    assert hits[0].fixable is case.fixable
+    assert hits[0].message
+    assert result.source == case.source and result.rewrites == ()
+
+
+@pytest.mark.parametrize("case", FIXABLE, ids=ids(FIXABLE))
+def test_fixable_scene_passes_after_the_fix(case: Case, tmp_path: Path) -> None:
+    fixed = check(case.source, tmp_path, fix=True)
+    assert fixed.ok, format_diagnostics(fixed.diagnostics)
+    assert fixed.rewrites and fixed.source != case.source
+    again = check(fixed.source, tmp_path, fix=False)
+    assert again.ok, format_diagnostics(again.diagnostics)
+    assert again.source == fixed.source
+
+
+@pytest.mark.parametrize("case", [c for c in STATIC if not c.fixable],
+                         ids=ids([c for c in STATIC if not c.fixable]))
+def test_unfixable_scene_still_fails_with_fix(case: Case, tmp_path: Path) -> None:
+    result = check(case.source, tmp_path, fix=True)
+    assert not result.ok
+    assert any(d.kind == case.kind for d in result.errors)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("case", DRYRUN, ids=ids(DRYRUN))
+def test_dry_run_catches_runtime_errors(case: Case, tmp_path: Path) -> None:
+    static = check(case.source, tmp_path, fix=False)
+    assert static.ok, format_diagnostics(static.diagnostics)
+    diags = dry_run(static.source, scene_class=SCENE, runner=real_run, workdir=tmp_path / "dry", env=scene_env())
+    assert len(diags) == 1, diags
+    (diag,) = diags
+    assert (diag.step, diag.kind, diag.line) == ("dryrun", case.kind, case.line), diag
+    assert re.match(r"\w+(Error|Exception)", diag.message), diag.message
+    assert diag.snippet and diag.snippet in case.source
+
+
+# -- clean scenes ---------------------------------------------------------------------------------
+
+GOOD = '''\
+from manim import *
+import numpy as np
+
+
+class Demo(Scene):
+    def construct(self):
+        axes = Axes(x_range=[-3, 3, 1], y_range=[-1, 5, 1], x_length=6, y_length=4, tips=False)
+        graph = axes.plot(lambda x: x**2, color=BLUE, x_range=[-2, 2])
+        label = axes.get_graph_label(graph, label=r"x^2")
+        title = Tex(r"The parabola $y = x^2$").to_edge(UP)
+        eq = MathTex(r"\\int_0^1 x^2\\,dx", "=", r"\\frac{1}{3}").next_to(title, DOWN, buff=0.3)
+        t = ValueTracker(0)
+        dot = always_redraw(lambda: Dot(axes.c2p(t.get_value(), t.get_value() ** 2), color=YELLOW))
+        arrow = Arrow(LEFT, RIGHT, buff=0, stroke_width=3)
+        self.play(Create(axes), Write(title), run_time=1.5)
+        self.play(Create(graph), FadeIn(label, shift=UP), GrowArrow(arrow))
+        self.add(dot)
+        self.play(t.animate.set_value(2), Write(eq), rate_func=smooth, run_time=2)
+        self.wait(1)
+        self.play(LaggedStart(*[FadeIn(Dot(axes.c2p(x, x * x))) for x in np.linspace(0, 1, 5)], lag_ratio=0.1))
+'''
+
+SMALL = '''\
+from manim import *
+
+
+class Demo(Scene):
+    def construct(self):
+        c = Circle(color=BLUE)
+        self.play(Create(c), run_time=0.5)
+        self.wait(0.2)
+'''
+
+
+def test_good_scene_passes_every_static_step_with_one_latex_run(tmp_path: Path) -> None:
+    runner = CountingRunner()
+    result = check(GOOD, tmp_path, fix=True, runner=runner)
+    assert result.ok, format_diagnostics(result.diagnostics)
+    assert result.diagnostics == () and result.rewrites == ()
+    assert result.source == GOOD
+    assert runner.count("latex") == 1
+    assert len(runner.calls) == 1
+
+
+def test_anchors_compile_in_the_same_batch(tmp_path: Path) -> None:
+    runner = CountingRunner()
+    result = check(GOOD, tmp_path, fix=True, runner=runner, anchors=[r"a^2 + b^2 = c^2", r"\sum_{k=1}^n k"])
+    assert result.ok
+    assert runner.count("latex") == 1
+
+
+def test_bad_anchor_is_reported_without_a_line(tmp_path: Path) -> None:
+    result = check(GOOD, tmp_path, fix=True, anchors=[r"e^{i\pi} + 1 = 0", r"\nosuchmacro{x}"])
+    (diag,) = result.errors
+    assert (diag.step, diag.kind, diag.line) == ("latex", "anchor-error", None)
+    assert diag.snippet == r"\nosuchmacro{x}"
+    assert r"\nosuchmacro" in diag.message
+
+
+def test_no_latex_run_without_tex_strings_or_with_latex_off(tmp_path: Path) -> None:
+    runner = CountingRunner()
+    assert check(SMALL, tmp_path, fix=True, runner=runner).ok
+    assert check_scene(GOOD, scene_class=SCENE, runner=runner, latex=False).ok
+    assert runner.calls == []
+
+
+def test_two_bad_strings_are_both_located(tmp_path: Path) -> None:
+    source = SMALL + '        a = MathTex(r"x + 1")\n        b = MathTex(r"\\badone{x}")\n' \
+                     '        c = Tex(r"fine")\n        d = MathTex(r"\\frac{1}")\n        self.add(a, b, c, d)\n'
+    result = check(source, tmp_path, fix=True)
+    errors = [(d.kind, d.line) for d in result.errors]
+    assert errors == [("latex-error", 10), ("latex-error", 12)], format_diagnostics(result.diagnostics)
+    assert r"\badone" in result.errors[0].message
+
+
+# -- rewrites -------------------------------------------------------------------------------------
+
+
+def test_rewrites_are_recorded_and_keep_other_bytes(tmp_path: Path) -> None:
+    source = SMALL.replace("Create(c)", "ShowCreation(c)").replace(
+        "self.wait(0.2)", 'self.play(Write(TexMobject("\\frac{a}{b}")))  # keep   this  comment')
+    result = check(source, tmp_path, fix=True)
+    assert result.ok, format_diagnostics(result.diagnostics)
+    assert result.rewrites == ("line 7: ShowCreation -> Create", "line 8: TexMobject -> MathTex",
+                               "line 8: \\frac in a non-raw string -> made it a raw string")
+    assert result.source == SMALL.replace(
+        "self.wait(0.2)", 'self.play(Write(MathTex(r"\\frac{a}{b}")))  # keep   this  comment')
+
+
+def test_fix_false_leaves_the_source_alone(tmp_path: Path) -> None:
+    source = SMALL.replace("Create(c)", "ShowCreation(c)")
+    result = check(source, tmp_path, fix=False)
+    assert result.source == source and result.rewrites == ()
+    (diag,) = result.errors
+    assert (diag.kind, diag.line, diag.fixable) == ("old-api", 7, True)
+
+
+def test_nonraw_string_with_real_escapes_doubles_backslashes(tmp_path: Path) -> None:
+    source = SMALL.replace("self.wait(0.2)", 'self.add(MathTex("\\theta \\\\\\\\ \\frac{1}{2}"))')
+    result = check(source, tmp_path, fix=True)
+    assert result.ok, format_diagnostics(result.diagnostics)
+    assert 'MathTex("\\\\theta \\\\\\\\ \\\\frac{1}{2}")' in result.source
+
+
+def test_fade_in_from_rewrites_the_whole_call(tmp_path: Path) -> None:
+    source = SMALL.replace("Create(c)", "FadeInFrom(c, LEFT)").replace(
+        "self.wait(0.2)", "self.play(FadeOutAndShift(c, DOWN * 2))")
+    result = check(source, tmp_path, fix=True)
+    assert result.ok, format_diagnostics(result.diagnostics)
+    assert "FadeIn(c, shift=-LEFT)" in result.source
+    assert "FadeOut(c, shift=DOWN * 2)" in result.source
+
+
+def test_camera_frame_rebases_the_scene(tmp_path: Path) -> None:
+    source = SMALL.replace("self.wait(0.2)", "self.play(self.camera.frame.animate.scale(0.5))\n"
+                           "        self.play(self.camera.frame.animate.scale(2))")
+    result = check(source, tmp_path, fix=True)
+    assert result.ok
+    assert "class Demo(MovingCameraScene):" in result.source
+    assert result.rewrites == ("line 4: class base Scene -> MovingCameraScene",)
+
+
+def test_camera_frame_in_three_d_scene_is_not_fixable(tmp_path: Path) -> None:
+    source = SMALL.replace("(Scene)", "(ThreeDScene)").replace("self.wait(0.2)", "f = self.camera.frame")
+    (diag,) = check(source, tmp_path, fix=True).errors
+    assert (diag.kind, diag.fixable) == ("camera-frame", False)
+
+
+def test_unknown_kwarg_suggests_a_name(tmp_path: Path) -> None:
+    source = SMALL.replace("Circle(color=BLUE)", "Circle(colour=BLUE)")
+    (diag,) = check(source, tmp_path, fix=True).errors
+    assert diag.kind == "bad-kwarg" and "did you mean color=" in diag.message
+
+
+def test_method_kwargs_are_checked(tmp_path: Path) -> None:
+    source = SMALL.replace("self.wait(0.2)", "c.next_to(ORIGIN, RIGHT, buf=0.2)")
+    (diag,) = check(source, tmp_path, fix=True).errors
+    assert (diag.kind, diag.line) == ("bad-kwarg", 8) and "buff" in diag.message
+
+
+def test_safety_fails_closed_and_lint_fails_open(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import builder.checks as checks
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(checks, "lint_api", boom)
+    result = check(SMALL, tmp_path, fix=True)
+    assert result.ok and [(d.step, d.severity) for d in result.diagnostics] == [("api", "warning")]
+    monkeypatch.setattr(checks, "check_safety", boom)
+    result = check(SMALL, tmp_path, fix=True)
+    assert not result.ok and [(d.step, d.kind) for d in result.errors] == [("safety", "internal-error")]
+
+
+# -- formatting and the LaTeX document ----------------------------------------------------------
+
+
+def test_format_diagnostics() -> None:
+    diags = [Diagnostic("api", "old-api", "ShowCreation does not exist in Manim 0.22: use Create", 7,
+                        "self.play(ShowCreation(c))", True),
+             Diagnostic("latex", "anchor-error", "LaTeX error in anchor: x", None, "", False, "warning")]
+    assert format_diagnostics(diags) == (
+        "line 7 [api] ShowCreation does not exist in Manim 0.22: use Create\n"
+        "    self.play(ShowCreation(c))\n"
+        "scene [latex warning] LaTeX error in anchor: x")
+
+
+def test_tex_document_wraps_like_manim() -> None:
+    items = tex_strings(GOOD)
+    assert [i.label for i in items] == ["Tex", "MathTex"]
+    assert items[1].text == r"\int_0^1 x^2\,dx = \frac{1}{3}"
+    text, spans = tex_document(items)
+    lines = text.splitlines()
+    assert lines[0] == r"\documentclass[preview]{standalone}"
+    assert r"\usepackage{amsmath}" in lines and r"\usepackage{amssymb}" in lines
+    start, end = spans[1]
+    assert lines[start - 1: end] == [r"\begingroup", r"\begin{align*}", items[1].text, r"\end{align*}",
+                                     r"\endgroup", r"\clearpage"]
+    assert r"\begin{center}" in text
+
+
+# -- dry run plumbing (no subprocess) -----------------------------------------------------------
+
+
+@dataclass
+class FakeRunner:
+    """Records the call and answers like a failing manim."""
+
+    stderr: str
+    seen: dict[str, object]
+
+    def __call__(self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
+                 timeout: float = 600.0, limits: Limits | None = None, check: bool = True) -> Completed:
+        self.seen.update(argv=list(argv), cwd=cwd, env=dict(env or {}), check=check)
+        return Completed(tuple(argv), 1, "Manim Community v0.22.0\n", self.stderr)
+
+
+RICH_STDERR = """\
+╭──────────── Traceback (most recent call last) ────────────╮
+│ /x/manim/manager.py:193 in construct                       │
+│ ❱ 193 │   │   self.scene.construct()                       │
+│ /tmp/w/scene.py:9 in construct                             │
+│ ❱ 9 │   │   c.get_nonexistent()                            │
+│ /x/manim/mobject/mobject.py:895 in __getattr__             │
+╰────────────────────────────────────────────────────────────╯
+AttributeError: Circle object has no attribute 'nonexistent'
+"""
+
+
+def test_dry_run_command_config_and_mapping(tmp_path: Path) -> None:
+    seen: dict[str, object] = {}
+    source = SMALL + "        c.get_nonexistent()\n"
+    (diag,) = dry_run(source, scene_class=SCENE, runner=FakeRunner(RICH_STDERR, seen), workdir=tmp_path,
+                      env={"PATH": os.environ.get("PATH", "")}, timeout=30)
+    argv = seen["argv"]
+    assert isinstance(argv, list)
+    from builder.sandbox import bwrap_works
+
+    if bwrap_works():  # model code runs for the first time here: inside the sandbox
+        assert argv[0] == "bwrap" and "--unshare-net" in argv
+        argv = argv[argv.index(sys.executable):]
+    assert argv[1:5] == ["-m", "manim", "render", "--dry_run"]
+    assert "--progress_bar" in argv and "-ql" in argv and argv[-2:] == ["scene.py", SCENE]
+    assert seen["env"] == {"PATH": os.environ.get("PATH", ""), "COLUMNS": "200"}
+    cfg = (tmp_path / "manim.cfg").read_text()
+    assert "[CLI]" in cfg and "notify_outdated_version = False" in cfg
+    assert (tmp_path / "scene.py").read_text() == source
+    assert (diag.step, diag.kind, diag.line) == ("dryrun", "runtime-error", 9)
+    assert diag.message.startswith("AttributeError: Circle object has no attribute 'nonexistent'")
+    assert diag.snippet == "c.get_nonexistent()"
+
+
+def test_parse_failure_plain_traceback() -> None:
+    stderr = ('Traceback (most recent call last):\n  File "/w/scene.py", line 7, in construct\n'
+              "    x = 1 / 0\nZeroDivisionError: division by zero\n")
+    diag = parse_failure("a\nb\nc\nd\ne\nf\n    x = 1 / 0\n", "", stderr, 1)
+    assert (diag.line, diag.snippet) == (7, "x = 1 / 0")
+    assert diag.message.startswith("ZeroDivisionError: division by zero")
+
+
+@pytest.mark.integration
+def test_dry_run_of_a_good_scene_is_clean(tmp_path: Path) -> None:
+    assert dry_run(SMALL, scene_class=SCENE, runner=real_run, workdir=tmp_path, env=scene_env()) == ()
