@@ -43,7 +43,7 @@ def seed_cache(root: Path) -> None:
     run_pipeline(settings, BuildOptions(only=(first,)))
     # Generate every scene (cheap) without rendering: a pipeline run would render them all,
     # so write the template scenes directly, then copy the one render under each key.
-    from builder.build import ensure_scene
+    from builder.author import ensure_scene
     from builder.notes import notes_key_parts, pandoc_version
     from builder.render import render_job
     from builder.spec import load_concepts
@@ -55,11 +55,11 @@ def seed_cache(root: Path) -> None:
     render_src = settings.render_dir / source["render_key"]
     notes_src = settings.notes_dir / source["notes_key"]
     for concept in concepts:
-        entry, _ = ensure_scene(concept, settings, titles, regenerate=False)
+        entry = ensure_scene(concept, settings, titles, regenerate=False).entry
         job = render_job(concept.slug, entry.source, entry.scene_class or concept.scene_class, "l")
         if not (settings.render_dir / job.key).exists():
             shutil.copytree(render_src, settings.render_dir / job.key)
-        parts = notes_key_parts(concept, entry.notes, render_key=job.key, pandoc=pandoc_version(), page_url=None)
+        parts = notes_key_parts(concept, entry.notes, render_key=job.key, pandoc=pandoc_version(), page_url=None, titles=titles)
         key = notes_key(parts)
         if not (settings.notes_dir / key).exists():
             shutil.copytree(notes_src, settings.notes_dir / key)

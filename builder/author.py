@@ -43,14 +43,48 @@ class Authored:
     failure: str | None = None
 
 
-def model_for(concept: Concept, settings: Settings, env: Mapping[str, str]) -> Any | None:
+def model_for(concept: Concept, settings: Settings, env: Mapping[str, str],
+              override: str | None = None) -> Any | None:
     """The concept's model settings when a model may be called; None offline or without a key."""
     if settings.offline:
         return None
     from builder.generate.providers import model_available, resolve_model
 
-    model = resolve_model(settings.model, override=concept.model, env=env)
+    primary = concept.models[0] if concept.models else concept.model
+    model = resolve_model(settings.model, override=override or primary, env=env)
     return model if model_available(model, env) else None
+
+
+def variant_name(model_name: str) -> str:
+    """A folder name for a model variant: `deepseek:deepseek-reasoner` -> `deepseek-deepseek-reasoner`."""
+    from builder.spec import slugify
+
+    return slugify(model_name.replace(".", "-")) or "variant"
+
+
+def variants_dir(settings: Settings, slug: str) -> Path:
+    """Where the extra model variants of a concept live: `scenes/<slug>/variants/<model>/`."""
+    return settings.scenes_dir / slug / "variants"
+
+
+def ensure_variants(concept: Concept, settings: Settings, *, regenerate: bool, runner: Runner = run,
+                    env: Mapping[str, str] | None = None,
+                    on_model_progress: ProgressHook | None = None) -> list[tuple[str, Authored]]:
+    """The extra variants of `models:` (all but the first, which is the main scene)."""
+    env = os.environ if env is None else env
+    out: list[tuple[str, Authored]] = []
+    for name in concept.models[1:]:
+        folder = variants_dir(settings, concept.slug)
+        entry = read_entry(folder, variant_name(name))
+        model = model_for(concept, settings, env, override=name)
+        if model is None:
+            if entry is not None:
+                out.append((name, Authored(entry)))
+            continue
+        out.append((name, _model(concept, settings, model, entry, regenerate, runner, env,
+                                 on_model_progress, store=folder, name=variant_name(name),
+                                 fallback=False)))
+    return out
 
 
 def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *,
@@ -94,7 +128,8 @@ def _template(concept: Concept, settings: Settings, titles: dict[str, str],
 
 def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry | None,
            regenerate: bool, runner: Runner, env: Mapping[str, str],
-           on_progress: ProgressHook | None) -> Authored:
+           on_progress: ProgressHook | None, *, store: Path | None = None, name: str | None = None,
+           fallback: bool = True) -> Authored:
     from builder.generate.prompt import generation_key_parts
 
     version = manim_version()
@@ -118,6 +153,8 @@ def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry |
             entry = update_meta(entry, last_failure={"error": failure, "attempts": attempts,
                                                      "date": _now()})
             return Authored(entry, None, failure)
+        if not fallback:
+            raise
         # Nothing to fall back on: the anchor template keeps the gallery whole.
         fallback = _template(concept, settings, {}, None, False)
         return Authored(update_meta(fallback.entry, last_failure={"error": failure, "attempts": attempts,
@@ -132,7 +169,7 @@ def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry |
         "rewrites": result.rewrites, "date": _now(),
     }
     notes = result.notes if result.notes.strip() else template_notes(concept, {})
-    written = write_entry(settings.scenes_dir, concept.slug, source=result.code, notes=notes,
+    written = write_entry(store or settings.scenes_dir, name or concept.slug, source=result.code, notes=notes,
                           meta=meta, reasoning=result.reasoning or None)
     return Authored(written, reason)
 

@@ -23,7 +23,7 @@ from builder.keys import explain_change
 from builder.notes import build_notes, cached_notes, notes_key, notes_key_parts, pandoc_version
 from builder.render import cached_render, manim_version, render_job, render_scene
 from builder.runner import Runner, run
-from builder.scenes import SceneEntry
+from builder.scenes import SceneEntry, update_meta
 from builder.settings import Settings
 from builder.spec import Concept, load_concepts
 
@@ -75,6 +75,7 @@ class ConceptReport:
     error_stage: str | None = None
     last_good_render_key: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    variants: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -125,38 +126,60 @@ def load_report(settings: Settings) -> dict[str, Any]:
 
 def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: dict[str, Any],
              report: ConceptReport, options: BuildOptions, runner: Runner,
-             progress: Progress, remote: Any = None) -> None:
+             progress: Progress, remote: Any = None, titles: dict[str, str] | None = None) -> None:
     """Render and compile notes for one concept, filling in its report."""
     quality = concept.scene.quality or settings.quality
     scene_class = entry.scene_class or concept.scene_class
-    job = render_job(concept.slug, entry.source, scene_class, quality)
+    choice = choose_renderer(concept.slug, entry.source, scene_class,
+                             wanted=concept.scene.renderer or settings.renderer,
+                             where=f"concepts/{concept.slug}.yaml" if concept.scene.renderer else "mkdocs.yml",
+                             cache_dir=settings.cache_dir, tex_dir=settings.tex_dir, runner=runner)
+    job = render_job(concept.slug, entry.source, scene_class, quality, choice.renderer)
+    renderer_note: dict[str, Any] = {"renderer": choice.renderer, "why": choice.reason}
+    if choice.measured:
+        renderer_note["measured"] = choice.measured
     report.render_key = job.key
     output = cached_render(settings.render_dir, job.key)
+    if output is None and job.renderer == "opengl":
+        # OpenGL may have failed before for this scene: the Cairo fallback is then cached.
+        fallback = render_job(concept.slug, entry.source, scene_class, quality, "cairo")
+        previous_fallback = previous.get("renderer_fallback")
+        if previous_fallback and cached_render(settings.render_dir, fallback.key) is not None:
+            job, output = fallback, cached_render(settings.render_dir, fallback.key)
+            renderer_note.update(renderer="cairo", fallback=previous_fallback)
+            report.render_key = job.key
     if output is None:
         reason = explain_change(previous.get("render_parts"), job.key_parts)
-        progress.item("render", concept.slug, "start", reason)
+        progress.item("render", concept.slug, "start", f"{reason} ({job.renderer})")
         try:
-            if remote is not None:
-                output = remote.render(job, render_dir=settings.render_dir,
-                                       timeout=settings.render_timeout)
-            else:
-                output = render_scene(job, render_dir=settings.render_dir, tex_dir=settings.tex_dir,
-                                      timeout=settings.render_timeout, runner=runner)
+            output = _render(job, settings, runner, remote)
         except RenderError as exc:
-            report.status, report.error, report.error_stage = "failed", str(exc), "render"
-            last = previous.get("render_key") or previous.get("last_good_render_key")
-            if last and cached_render(settings.render_dir, last) is not None:
-                report.last_good_render_key = last
-            progress.item("render", concept.slug, "failed", str(exc).splitlines()[0])
-            return
+            if job.renderer != "opengl":
+                _render_failed(report, exc, previous, settings, progress, concept.slug)
+                return
+            why = f"OpenGL failed: {str(exc).splitlines()[-1][:200]}"
+            progress.item("render", concept.slug, "retry", f"{why}; falling back to Cairo")
+            job = render_job(concept.slug, entry.source, scene_class, quality, "cairo")
+            renderer_note.update(renderer="cairo", fallback=why)
+            report.render_key = job.key
+            try:
+                output = cached_render(settings.render_dir, job.key) or _render(job, settings, runner, remote)
+            except RenderError as again:
+                _render_failed(report, again, previous, settings, progress, concept.slug)
+                return
         report.redone.append(f"render: {reason}")
         progress.item("render", concept.slug, "done", f"{output.seconds:.1f} s, {reason}")
+    # meta.json is committed: record the renderer only when it was measured or fell back.
+    if (choice.measured or "fallback" in renderer_note) and entry.meta.get("renderer") != renderer_note:
+        update_meta(entry, renderer=renderer_note)
     report.render = {"seconds": round(output.seconds, 3), "duration": round(output.duration, 3),
-                     "size": output.size, "quality": output.quality, "parts": job.key_parts}
+                     "size": output.size, "quality": output.quality, "parts": job.key_parts,
+                     "renderer": renderer_note}
 
     page_url = f"{options.page_url_base}concepts/{concept.slug}/" if options.page_url_base else None
-    parts = notes_key_parts(concept, entry.notes, render_key=job.key,
-                            pandoc=pandoc_version(runner), page_url=page_url)
+    frames = [(output.folder / str(f["file"]), float(f["time"])) for f in output.storyboard()]
+    parts = notes_key_parts(concept, entry.notes, render_key=job.key, pandoc=pandoc_version(runner),
+                            page_url=page_url, titles=titles)
     key = notes_key(parts)
     report.notes_key = key
     notes = cached_notes(settings.notes_dir, key)
@@ -164,8 +187,8 @@ def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: 
         reason = explain_change(previous.get("notes_parts"), parts)
         try:
             notes = build_notes(concept, entry.notes, parts=parts, notes_dir=settings.notes_dir,
-                                poster=output.poster, page_url=page_url,
-                                generator=report.generator, runner=runner)
+                                poster=output.poster, storyboard=frames, titles=titles,
+                                page_url=page_url, generator=report.generator, runner=runner)
         except NotesError as exc:
             report.status, report.error, report.error_stage = "failed", str(exc), "notes"
             progress.item("notes", concept.slug, "failed", str(exc).splitlines()[0])
@@ -174,6 +197,35 @@ def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: 
         progress.item("notes", concept.slug, "done", reason)
     report.notes = {"pages": notes.pages, "parts": parts}
     report.status = "built" if report.redone else "cached"
+
+
+def choose_renderer(slug: str, source: str, scene_class: str, *, wanted: str, where: str,
+                    cache_dir: Path, tex_dir: Path, runner: Runner) -> Any:
+    """The renderer for a scene (auto probes 3D scenes once and caches the decision)."""
+    from builder.renderer import Choice, choose
+
+    try:
+        return choose(source, scene_class, wanted=wanted, where=where, cache_dir=cache_dir,
+                      tex_dir=tex_dir, runner=runner)
+    except MathreelError as exc:
+        log.warning("%s: renderer probe failed (%s); using Cairo", slug, exc)
+        return Choice("cairo", f"auto: the probe failed ({exc})")
+
+
+def _render(job: Any, settings: Settings, runner: Runner, remote: Any) -> Any:
+    if remote is not None:
+        return remote.render(job, render_dir=settings.render_dir, timeout=settings.render_timeout)
+    return render_scene(job, render_dir=settings.render_dir, tex_dir=settings.tex_dir,
+                        timeout=settings.render_timeout, runner=runner)
+
+
+def _render_failed(report: ConceptReport, exc: Exception, previous: dict[str, Any],
+                   settings: Settings, progress: Progress, slug: str) -> None:
+    report.status, report.error, report.error_stage = "failed", str(exc), "render"
+    last = previous.get("render_key") or previous.get("last_good_render_key")
+    if last and cached_render(settings.render_dir, last) is not None:
+        report.last_good_render_key = last
+    progress.item("render", slug, "failed", str(exc).splitlines()[0])
 
 
 def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
@@ -203,6 +255,7 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
         progress.stage("generate", len(selected))
         entries: dict[str, SceneEntry] = {}
         generate_failures: dict[str, str] = {}
+        variant_entries: dict[str, list[tuple[str, SceneEntry]]] = {}
         for concept in selected:
             item = ConceptReport(slug=concept.slug, title=concept.title)
             report.concepts[concept.slug] = item
@@ -218,6 +271,9 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
                 generate_failures[concept.slug] = authored.failure
                 progress.item("generate", concept.slug, "failed", authored.failure.splitlines()[0])
             entries[concept.slug] = entry
+            if concept.models[1:]:
+                variant_entries[concept.slug] = _author_variants(concept, settings, options, runner,
+                                                                 progress, item)
             item.provenance = entry.provenance
             item.generator = str(entry.meta.get("generator") or entry.meta.get("model") or entry.provenance)
             item.scene_class = entry.scene_class or concept.scene_class
@@ -246,9 +302,14 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="render") as pool:
             futures = {
                 pool.submit(_process, by_slug[slug], entry, settings, _previous_parts(previous.get(slug)),
-                            report.concepts[slug], options, runner, progress, remote): slug
+                            report.concepts[slug], options, runner, progress, remote, titles): slug
                 for slug, entry in entries.items()
             }
+            futures.update({
+                pool.submit(_render_variant, by_slug[slug], name, entry, settings, report.concepts[slug],
+                            runner, progress, remote): slug
+                for slug, variants in variant_entries.items() for name, entry in variants
+            })
             for future in as_completed(futures):
                 slug = futures[future]
                 try:
@@ -267,6 +328,53 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
     return report
 
 
+def _author_variants(concept: Concept, settings: Settings, options: BuildOptions, runner: Runner,
+                     progress: Progress, item: ConceptReport) -> list[tuple[str, SceneEntry]]:
+    """Generate the extra model variants of a concept; failures are recorded, not raised."""
+    from builder.author import ensure_variants
+
+    try:
+        authored = ensure_variants(concept, settings, regenerate=options.regenerate, runner=runner,
+                                   on_model_progress=progress.model)
+    except MathreelError as exc:
+        item.variants.append({"model": "?", "status": "failed", "error": str(exc)})
+        progress.item("generate", concept.slug, "failed", f"variants: {str(exc).splitlines()[0]}")
+        return []
+    out = []
+    for name, result in authored:
+        if result.reason:
+            progress.item("generate", f"{concept.slug} [{name}]", "done", result.reason)
+        out.append((name, result.entry))
+    return out
+
+
+def _render_variant(concept: Concept, name: str, entry: SceneEntry, settings: Settings,
+                    report: ConceptReport, runner: Runner, progress: Progress, remote: Any) -> None:
+    """Render one model variant of a concept (no notes PDF: the main scene's notes stand)."""
+    from builder.author import variant_name
+
+    quality = concept.scene.quality or settings.quality
+    job = render_job(f"{concept.slug}@{variant_name(name)}", entry.source,
+                     entry.scene_class or concept.scene_class, quality)
+    record: dict[str, Any] = {"model": name, "folder": variant_name(name), "render_key": job.key,
+                              "status": "cached", "meta": {k: v for k, v in entry.meta.items() if k != "key_parts"}}
+    report.variants.append(record)
+    if cached_render(settings.render_dir, job.key) is not None:
+        return
+    try:
+        if remote is not None:
+            remote.render(job, render_dir=settings.render_dir, timeout=settings.render_timeout)
+        else:
+            render_scene(job, render_dir=settings.render_dir, tex_dir=settings.tex_dir,
+                         timeout=settings.render_timeout, runner=runner)
+    except RenderError as exc:
+        record.update(status="failed", error=str(exc), render_key=None)
+        progress.item("render", job.slug, "failed", str(exc).splitlines()[0])
+        return
+    record["status"] = "built"
+    progress.item("render", job.slug, "done", "new")
+
+
 def _known_fields(data: dict[str, Any]) -> dict[str, Any]:
     names = set(ConceptReport.__dataclass_fields__)
     return {k: v for k, v in data.items() if k in names}
@@ -283,6 +391,7 @@ def _previous_parts(entry: dict[str, Any] | None) -> dict[str, Any]:
         "notes_parts": notes.get("parts"),
         "render_key": entry.get("render_key") if entry.get("status") != "failed" else None,
         "last_good_render_key": entry.get("last_good_render_key"),
+        "renderer_fallback": ((render.get("renderer") or {}).get("fallback")),
     }
 
 

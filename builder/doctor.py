@@ -60,6 +60,10 @@ def run_checks(config_file: Path | None) -> list[Check]:
 
     checks.append(Check("sandbox", "ok" if bwrap_works() else "warn", describe(),
                         "apt-get install bubblewrap"))
+    from builder import xserver
+
+    checks.append(Check("opengl", "ok" if (xserver.available() or os.environ.get("DISPLAY")) else "warn",
+                        xserver.describe(), "apt-get install xvfb libgl1-mesa-dri"))
     checks.append(_model_check(config_file))
     return checks
 

@@ -54,6 +54,7 @@ class RenderJob:
     quality: str
     key: str
     key_parts: dict[str, Any]
+    renderer: str = "cairo"
 
 
 @dataclass(frozen=True)
@@ -89,23 +90,52 @@ class RenderOutput:
         return list(board) if isinstance(board, list) else []
 
 
-def render_key_parts(source: str, scene_class: str, quality: str) -> dict[str, Any]:
-    """Inputs that change a render: the scene, its class, Manim's version, quality, format."""
+def render_key_parts(source: str, scene_class: str, quality: str,
+                     renderer: str = "cairo") -> dict[str, Any]:
+    """Inputs that change a render: the scene, its class, Manim's version, quality, format, renderer."""
     return {
         "scene_sha256": sha256_text(source),
         "scene_class": scene_class,
         "manim": manim_version(),
         "quality": quality,
         "format": "mp4",
-        "renderer": "cairo",
+        "renderer": renderer,
     }
 
 
-def render_job(slug: str, source: str, scene_class: str, quality: str) -> RenderJob:
+def render_job(slug: str, source: str, scene_class: str, quality: str,
+               renderer: str = "cairo") -> RenderJob:
     """Describe a render and compute its key."""
-    parts = render_key_parts(source, scene_class, quality)
+    parts = render_key_parts(source, scene_class, quality, renderer)
     return RenderJob(slug=slug, source=source, scene_class=scene_class, quality=quality,
-                     key=make_key("render", parts), key_parts=parts)
+                     key=make_key("render", parts), key_parts=parts, renderer=renderer)
+
+
+def manim_argv(job: RenderJob, work: Path, *extra: str) -> list[str]:
+    """The Manim command line of a job (run inside `work`)."""
+    argv = [sys.executable, "-m", "manim", "render", f"-q{job.quality}", "--progress_bar", "none",
+            "--disable_caching", "--media_dir", str(work / "media")]
+    if job.renderer == "opengl":
+        argv += ["--renderer=opengl", "--format", "mp4"]
+    return [*argv, *extra, "scene.py", job.scene_class]
+
+
+def prepare_work(job: RenderJob, work: Path, tex_dir: Path) -> tuple[Path, dict[str, str]]:
+    """Lay out a render's work folder (scene, manim.cfg, TeX cache); return (private tex, env)."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "scene.py").write_text(job.source, encoding="utf-8")
+    private_tex = work / "Tex"
+    _seed_tex(tex_dir, private_tex)
+    (work / "manim.cfg").write_text(
+        "[CLI]\nnotify_outdated_version = False\n"
+        f"tex_dir = {private_tex}\n", encoding="utf-8")
+    env = scrubbed_env(work / "home")
+    if job.renderer == "opengl":
+        from builder.xserver import display
+
+        env["DISPLAY"] = display()
+    prepare_workdir(work)
+    return private_tex, env
 
 
 def cached_render(render_dir: Path, key: str) -> RenderOutput | None:
@@ -201,21 +231,14 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
     from builder.media import choose_poster, make_preview, make_storyboard, probe
 
     work = stage / "work"
-    work.mkdir()
-    (work / "scene.py").write_text(job.source, encoding="utf-8")
-    private_tex = work / "Tex"
-    _seed_tex(tex_dir, private_tex)
-    (work / "manim.cfg").write_text(
-        "[CLI]\nnotify_outdated_version = False\n"
-        f"tex_dir = {private_tex}\n", encoding="utf-8")
-    argv = [sys.executable, "-m", "manim", "render", f"-q{job.quality}",
-            "--progress_bar", "none", "--disable_caching",
-            "--media_dir", str(work / "media"), "scene.py", job.scene_class]
-    env = scrubbed_env(work / "home")
-    prepare_workdir(work)
+    try:
+        private_tex, env = prepare_work(job, work, tex_dir)
+    except ToolError as exc:
+        raise RenderError(f"cannot render {job.slug} with {job.renderer}: {exc}") from exc
     started = time.monotonic()
     try:
-        done = runner(confine(argv, work), cwd=work, env=env, timeout=timeout,
+        done = runner(confine(manim_argv(job, work), work, x11=job.renderer == "opengl"),
+                      cwd=work, env=env, timeout=timeout,
                       limits=replace(SCENE_LIMITS, cpu_seconds=int(timeout * 2) + 60),
                       check=False)
     except ToolTimeout as exc:
@@ -244,6 +267,14 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
         storyboard = make_storyboard(video, info.duration, stage / STORYBOARD)
     except Exception as exc:  # PyAV raises many types for a broken file
         raise RenderError(f"the video of {job.slug} cannot be decoded: {exc}") from exc
+    if job.renderer == "opengl":
+        from PIL import Image
+
+        from builder.media import ink
+
+        with Image.open(stage / POSTER) as poster:
+            if ink(poster) < 0.002:
+                raise RenderError(f"the OpenGL render of {job.slug} is blank (no mobject drawn)")
     _publish_tex(private_tex, tex_dir)
     shutil.rmtree(work)
     size = video.stat().st_size

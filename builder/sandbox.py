@@ -54,7 +54,7 @@ def drops_to_nobody() -> bool:
     return os.geteuid() == 0 and shutil.which("setpriv") is not None
 
 
-def bwrap_argv(argv: Sequence[str], work: Path) -> list[str]:
+def bwrap_argv(argv: Sequence[str], work: Path, *, x11: bool = False) -> list[str]:
     """argv run inside bubblewrap with `work` as the only writable folder."""
     cmd = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
@@ -71,6 +71,8 @@ def bwrap_argv(argv: Sequence[str], work: Path) -> list[str]:
             cmd += ["--symlink", target, link]
     for root in roots:
         cmd += ["--ro-bind", root, root]
+    if x11 and Path("/tmp/.X11-unix").is_dir():
+        cmd += ["--ro-bind", "/tmp/.X11-unix", "/tmp/.X11-unix"]  # the X socket, for OpenGL
     cmd += ["--bind", str(work), str(work), "--chdir", str(work), "--"]
     if drops_to_nobody():
         # Not root inside: process limits apply, and nothing root-only is reachable.
@@ -116,6 +118,6 @@ def describe() -> str:
             "with a scrubbed environment and resource limits only")
 
 
-def confine(argv: Sequence[str], work: Path) -> list[str]:
+def confine(argv: Sequence[str], work: Path, *, x11: bool = False) -> list[str]:
     """argv wrapped in the strongest sandbox available (call prepare_workdir first)."""
-    return bwrap_argv(argv, work) if bwrap_works() else list(argv)
+    return bwrap_argv(argv, work, x11=x11) if bwrap_works() else list(argv)

@@ -28,6 +28,7 @@ class Settings:
     offline: bool = False
     model: dict[str, Any] = field(default_factory=dict)
     repair_attempts: int = 3
+    renderer: str = "auto"
 
     @property
     def render_dir(self) -> Path:
@@ -95,6 +96,7 @@ def settings_from_plugin(config_file: Path, site_dir: Path, plugin_config: Any) 
         offline=plugin_config["offline"],
         model=dict(plugin_config["model"]),
         repair_attempts=plugin_config["repair_attempts"],
+        renderer=plugin_config["renderer"],
     )
 
 

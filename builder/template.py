@@ -57,7 +57,7 @@ def template_scene(concept: Concept) -> str:
     )
 
 
-NOTES_LAYOUT_VERSION = "notes-v1"
+NOTES_LAYOUT_VERSION = "notes-v2"
 
 
 def template_notes(concept: Concept, titles: dict[str, str]) -> str:
@@ -66,9 +66,10 @@ def template_notes(concept: Concept, titles: dict[str, str]) -> str:
     if concept.summary:
         parts += ["## Overview", "", concept.summary, ""]
     parts += ["## What the animation shows", "", concept.prompt.strip(), ""]
-    parts += ["## Key equations", ""]
-    for anchor in concept.anchors:
-        parts += [f"### {anchor.label}", "", "$$", anchor.latex, "$$", ""]
+    parts += ["## The equations, in the order the animation shows them", ""]
+    count = len(concept.anchors)
+    for index, anchor in enumerate(concept.anchors, start=1):
+        parts += [f"**Step {index} of {count}: {anchor.label}.**", "", "$$", anchor.latex, "$$", ""]
     if concept.prerequisites:
         parts += ["## Before you start", ""]
         parts += [f"- {titles.get(slug, slug)}" for slug in concept.prerequisites]

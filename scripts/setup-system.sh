@@ -15,6 +15,8 @@ PACKAGES=(
   chromium nodejs npm
   # sandbox for model-written scenes
   bubblewrap
+  # Manim's OpenGL renderer on a server: a virtual X display and Mesa's software GL
+  xvfb libgl1-mesa-dri
 )
 
 missing=()

@@ -160,3 +160,30 @@ def test_offline_flag_never_calls_the_model(tmp_path: Path, model_env: ModelServ
     report = build(root / "mkdocs.yml", BuildOptions(site=False), overrides={"offline": True})
     assert model_env.request_count == 0
     assert {c.provenance for c in report.concepts.values()} == {"template"}
+
+
+def test_multi_model_variants_render_on_one_page(tmp_path: Path, model_env: ModelServer) -> None:
+    root = _gallery(tmp_path)
+    (root / "concepts/geometric-series.yaml").unlink()
+    spec = root / "concepts/euler-identity.yaml"
+    spec.write_text(spec.read_text() + "models: [model-a, model-b]\n")
+    model_env.responder = lambda request: ok(default_answer(request).replace(
+        "def construct(self):", f"def construct(self):\n        # written by {request.body['model']}"))
+    report = build(root / "mkdocs.yml", BuildOptions())
+    assert report.site_error is None
+    asked = sorted(r.body["model"] for r in model_env.requests)
+    assert asked == ["model-a", "model-b"]
+    item = report.concepts["euler-identity"]
+    assert item.status == "built"
+    assert json.loads((root / "scenes/euler-identity/meta.json").read_text())["model"] == "model-a"
+    variant = root / "scenes/euler-identity/variants/model-b"
+    assert json.loads((variant / "meta.json").read_text())["model"] == "model-b"
+    assert [v["model"] for v in item.variants] == ["model-b"]
+    assert item.variants[0]["status"] == "built"
+    html = (root / "site/concepts/euler-identity/index.html").read_text()
+    assert "model-a" in html and "model-b" in html
+    assert html.count("<video") >= 2
+    assert (root / "site/concepts/euler-identity/variants/model-b/video.mp4").is_file()
+    # nothing changed: no model call for either variant
+    build(root / "mkdocs.yml", BuildOptions(site=False))
+    assert model_env.request_count == 2

@@ -19,6 +19,8 @@ class MathreelConfig(base.Config):
     quality = c.Choice(("l", "m", "h", "k"), default="m")
     #: Scenes rendered at once; 0 means one per CPU core.
     jobs = c.Type(int, default=0)
+    #: Renderer: auto (probe 3D scenes, Cairo for 2D), cairo, or opengl (Xvfb + Mesa).
+    renderer = c.Choice(("auto", "cairo", "opengl"), default="auto")
     #: Wall-clock limit of one scene's render, in seconds.
     render_timeout = c.Type(int, default=900)
     #: Never call a model: cached scenes, else the anchor template.

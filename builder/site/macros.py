@@ -14,14 +14,14 @@ def define_env(env: Any) -> None:
             raise RuntimeError("the gallery() macro needs the mathreel plugin in mkdocs.yml")
         return plugin
 
-    @env.macro  # type: ignore[misc]
+    @env.macro  # type: ignore[misc, untyped-decorator, unused-ignore]
     def gallery() -> str:
         """The card grid of every concept."""
         page = getattr(env, "page", None)
         url = page.url if page is not None else ""
         return str(_plugin().gallery(url))
 
-    @env.macro  # type: ignore[misc]
+    @env.macro  # type: ignore[misc, untyped-decorator, unused-ignore]
     def concept_count() -> int:
         """How many concepts the gallery holds."""
         return len(_plugin().items)

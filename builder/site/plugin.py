@@ -15,12 +15,18 @@ from builder.errors import MathreelError
 from builder.settings import Settings, settings_from_plugin
 from builder.site.config import MathreelConfig
 from builder.site.gallery import GalleryItem, collect
-from builder.site.pages import concept_dir, concept_markdown, gallery_html, index_markdown, report_markdown
+from builder.site.pages import (
+    concept_dir,
+    concept_markdown,
+    gallery_html,
+    index_markdown,
+    report_markdown,
+)
 
 log = logging.getLogger("mkdocs.plugins.mathreel")
 
 
-class MathreelPlugin(BasePlugin[MathreelConfig]):
+class MathreelPlugin(BasePlugin[MathreelConfig]):  # type: ignore[no-untyped-call, unused-ignore]
     """Turns the scene store and the render/notes cache into gallery pages."""
 
     def __init__(self) -> None:
@@ -59,16 +65,24 @@ class MathreelPlugin(BasePlugin[MathreelConfig]):
         except MathreelError as exc:
             raise PluginError(str(exc)) from None
         titles = {item.slug: item.concept.title for item in self.items}
+        summaries = {item.slug: item.concept.summary for item in self.items}
+        built = str(self.report.get("started") or "")
         backlinks: dict[str, list[str]] = {}
         for item in self.items:
             for prereq in item.concept.prerequisites:
                 backlinks.setdefault(prereq, []).append(item.slug)
         for item in self.items:
             folder = concept_dir(item.slug)
-            page = concept_markdown(item, titles, sorted(backlinks.get(item.slug, [])))
+            page = concept_markdown(item, titles, sorted(backlinks.get(item.slug, [])),
+                                    summaries=summaries, built=built)
             files.append(File.generated(config, f"{folder}/index.md", content=page))
-            media = {"video.mp4": item.video, "poster.png": item.poster, "notes.pdf": item.pdf,
-                     "notes.tex": item.tex, "scene.py": item.scene_path}
+            media = {"video.mp4": item.video, "poster.png": item.poster, "preview.webp": item.preview,
+                     "notes.pdf": item.pdf, "notes.tex": item.tex, "scene.py": item.scene_path}
+            media.update({f"storyboard/{frame.name}": frame for frame, _ in item.storyboard})
+            for variant in item.variants:
+                base = f"variants/{variant.folder}"
+                media.update({f"{base}/video.mp4": variant.video, f"{base}/poster.png": variant.poster,
+                              f"{base}/scene.py": variant.scene_path})
             for name, path in media.items():
                 if path is not None:
                     files.append(File.generated(config, f"{folder}/{name}", abs_src_path=str(path)))
