@@ -1,0 +1,436 @@
+"""The built gallery in a real browser: Playwright driving Debian's Chromium.
+
+The fixture gallery is built once (quality l), its parent folder is served on 127.0.0.1 so the
+site lives under a sub-path (/site/), and every test records the requests and console
+messages of its page: nothing may leave 127.0.0.1 and nothing may log an error.
+Screenshots land in tests/output/screenshots/ (git-ignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, make_project
+
+from builder.build import BuildOptions, build
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = REPO / "tests" / "output" / "screenshots"
+SLUGS = ("broken-scene", "euler-identity", "geometric-series")
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 390, "height": 844}
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Static files with byte ranges (as any real server has: browsers seek video with them)."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def send_head(self) -> Any:
+        header = self.headers.get("Range")
+        path = Path(self.translate_path(self.path))
+        match = re.fullmatch(r"bytes=(\d*)-(\d*)", header or "")
+        if not match or not path.is_file():
+            return super().send_head()
+        size = path.stat().st_size
+        start = int(match.group(1)) if match.group(1) else max(0, size - int(match.group(2) or 0))
+        end = int(match.group(2)) if match.group(1) and match.group(2) else size - 1
+        end = min(end, size - 1)
+        if start > end:
+            self.send_error(416)
+            return None
+        handle = path.open("rb")
+        handle.seek(start)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        self._range_left = end - start + 1
+        return handle
+
+    def copyfile(self, source: Any, outputfile: Any) -> None:
+        left = getattr(self, "_range_left", None)
+        if left is None:
+            super().copyfile(source, outputfile)
+            return
+        while left > 0:
+            chunk = source.read(min(64 * 1024, left))
+            if not chunk:
+                break
+            outputfile.write(chunk)
+            left -= len(chunk)
+
+
+@dataclass
+class Site:
+    root: Path
+    base: str                       # http://127.0.0.1:PORT/site/
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = make_project(tmp_path_factory.mktemp("browser") / "gallery")
+    report = build(root / "mkdocs.yml", BuildOptions())
+    assert report.site_error is None, report.site_error
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(root, f"http://127.0.0.1:{server.server_address[1]}/site/")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        pytest.fail("the Playwright package is missing: run `make test` (it installs the dev "
+                    "extras), or `.venv/bin/pip install playwright`")
+    if not CHROMIUM.is_file():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make test` (scripts/setup-system.sh "
+                    "installs Debian's chromium), or `apt-get install chromium`")
+    with sync_playwright() as p:
+        try:
+            instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        except Error as exc:
+            pytest.fail(f"Chromium at {CHROMIUM} does not start under Playwright: {exc}")
+        yield instance
+        instance.close()
+
+
+@dataclass
+class Recorder:
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("console", lambda msg: self.errors.append(f"console {msg.type}: {msg.text}")
+                if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        # ERR_ABORTED is the browser cancelling a load it no longer needs (the page moved
+        # on); a missing file shows as a >= 400 response instead, which is an error.
+        page.on("requestfailed", lambda request: self.errors.append(
+            f"request failed: {request.url} {request.failure}")
+            if not request.url.endswith((".mp4", ".webp")) and "ERR_ABORTED" not in str(request.failure)
+            else None)
+        page.on("response", lambda response: self.errors.append(
+            f"HTTP {response.status}: {response.url}") if response.status >= 400 else None)
+
+    def check(self) -> None:
+        outside = [url for url in self.requests
+                   if not url.startswith("http://127.0.0.1:") and not url.startswith(("data:", "blob:"))]
+        assert outside == [], f"requests left the site: {outside}"
+        assert self.errors == [], "\n".join(self.errors)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def page(browser: Any, recorder: Recorder) -> Iterator[Any]:
+    context = browser.new_context(viewport=DESKTOP, color_scheme="light")
+    page = context.new_page()
+    recorder.attach(page)
+    yield page
+    context.close()
+    recorder.check()
+
+
+def _visible_cards(page: Any) -> list[str]:
+    return [str(s) for s in page.eval_on_selector_all(
+        ".mr-card", "cards => cards.filter(c => !c.hidden && c.offsetParent !== null).map(c => c.dataset.slug)")]
+
+
+def _shoot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _wait_for_math(page: Any) -> None:
+    page.wait_for_function("document.querySelectorAll('.arithmatex').length === 0 || "
+                           "document.querySelectorAll('.arithmatex .katex').length > 0")
+
+
+# --------------------------------------------------------------------------- index
+
+
+def test_index_shows_every_card(page: Any, site: Site, recorder: Recorder) -> None:
+    page.goto(site.base)
+    assert sorted(_visible_cards(page)) == sorted(SLUGS)
+    assert page.locator(".mr-toolbar").is_visible()
+    assert page.locator("[data-mr-shown]").inner_text() == "3"
+    for slug in ("euler-identity", "geometric-series"):
+        card = page.locator(f'.mr-card[data-slug="{slug}"]')
+        assert card.locator("img.mr-card-poster").get_attribute("loading") == "lazy"
+        assert card.locator(".mr-card-title").inner_text()
+        assert card.locator(".mr-level").inner_text() == "intro"
+    assert "build failed" in page.locator('.mr-card[data-slug="broken-scene"]').inner_text()
+    # nothing heavy is fetched for a gallery visit: no video, no preview before it is asked for
+    assert not [u for u in recorder.requests if u.endswith((".mp4", ".webp"))]
+    grid = page.eval_on_selector(".mr-gallery", "g => getComputedStyle(g).gridTemplateColumns.split(' ').length")
+    assert grid == 4, "four columns at 1280 px"
+
+
+def test_tag_and_level_filters_without_reload(page: Any, site: Site) -> None:
+    page.goto(site.base)
+    page.evaluate("window.__noReload = true")
+    tag = page.locator('.mr-filter[data-tag="analysis"]')
+    assert tag.locator(".mr-count").inner_text() == "1"
+    assert page.locator('.mr-filter[data-tag="series"] .mr-count').inner_text() == "2"
+    tag.click()
+    assert tag.get_attribute("aria-pressed") == "true"
+    assert _visible_cards(page) == ["geometric-series"]
+    assert page.locator("[data-mr-shown]").inner_text() == "1"
+    assert "tags=analysis" in page.url
+    tag.click()
+    assert sorted(_visible_cards(page)) == sorted(SLUGS)
+    page.locator('.mr-filter[data-tag="series"]').click()
+    assert sorted(_visible_cards(page)) == ["broken-scene", "geometric-series"]
+    page.locator('.mr-filter[data-level="undergraduate"]').click()
+    assert _visible_cards(page) == ["broken-scene"]
+    page.locator("[data-mr-clear]").click()
+    assert sorted(_visible_cards(page)) == sorted(SLUGS)
+    assert page.evaluate("window.__noReload") is True, "filtering must not reload the page"
+    # the filters live in the URL: a shared link opens filtered
+    page.goto(site.base + "#tags=complex-analysis")
+    assert _visible_cards(page) == ["euler-identity"]
+
+
+def test_sorting(page: Any, site: Site) -> None:
+    page.goto(site.base)
+    order = "Array.from(document.querySelectorAll('.mr-card')).map(c => c.dataset.slug)"
+    assert page.evaluate(order) == ["broken-scene", "euler-identity", "geometric-series"]
+    page.select_option("[data-mr-sort]", "level")
+    assert page.evaluate(order) == ["euler-identity", "geometric-series", "broken-scene"]
+    page.select_option("[data-mr-sort]", "newest")
+    dates = page.evaluate("Array.from(document.querySelectorAll('.mr-card')).map(c => c.dataset.date)")
+    assert dates == sorted(dates, reverse=True) and all(dates)
+
+
+def test_preview_plays_on_hover_and_focus_only_when_asked(page: Any, site: Site, recorder: Recorder) -> None:
+    page.goto(site.base)
+    card = page.locator('.mr-card[data-slug="euler-identity"]')
+    img = card.locator("img.mr-card-poster")
+    assert img.get_attribute("src").endswith("poster.png")
+    assert not [u for u in recorder.requests if u.endswith("preview.webp")], "previews are lazy"
+    card.hover()
+    page.wait_for_function(
+        "document.querySelector('.mr-card[data-slug=\"euler-identity\"] img').getAttribute('src').endsWith('preview.webp')")
+    assert [u for u in recorder.requests if u.endswith("euler-identity/preview.webp")]
+    assert not [u for u in recorder.requests if u.endswith("geometric-series/preview.webp")]
+    page.mouse.move(5, 5)
+    assert img.get_attribute("src").endswith("poster.png")
+    # keyboard: focusing a card plays it, moving focus on stops it
+    other = page.locator('.mr-card[data-slug="geometric-series"]')
+    other.focus()
+    page.wait_for_function(
+        "document.querySelector('.mr-card[data-slug=\"geometric-series\"] img').getAttribute('src').endsWith('preview.webp')")
+    page.keyboard.press("Shift+Tab")
+    assert other.locator("img").get_attribute("src").endswith("poster.png")
+
+
+def test_keyboard_reaches_filters_and_cards(page: Any, site: Site) -> None:
+    page.goto(site.base)
+    page.locator('.mr-filter[data-tag="analysis"]').focus()
+    page.keyboard.press("Enter")
+    assert _visible_cards(page) == ["geometric-series"]
+    page.keyboard.press("Space")
+    assert len(_visible_cards(page)) == 3
+    page.locator('.mr-card[data-slug="euler-identity"]').focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/site/concepts/euler-identity/$"))
+
+
+def test_search_finds_a_concept_by_a_word_of_its_anchor(page: Any, site: Site) -> None:
+    page.goto(site.base)
+    search = page.locator("input.md-search__input")
+    search.click()
+    # "infty" is only in the LaTeX of the geometric series' anchor (and its notes' copy of it)
+    search.press_sequentially("infty", delay=30)
+    results = page.locator(".md-search-result__list > li")
+    results.first.wait_for(timeout=15_000)
+    text = page.locator(".md-search-result").inner_text()
+    assert "Geometric series" in text
+    assert "Euler" not in text
+    hrefs = results.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert any("concepts/geometric-series/" in h for h in hrefs)
+    search.fill("")
+    search.press_sequentially("halves", delay=30)
+    page.wait_for_function("document.querySelector('.md-search-result').innerText.includes('Geometric')")
+
+
+# --------------------------------------------------------------------------- concept page
+
+
+def test_concept_page_video_plays(page: Any, site: Site, recorder: Recorder) -> None:
+    page.goto(site.base + "concepts/euler-identity/")
+    video = page.locator("video.mr-video")
+    assert video.get_attribute("preload") == "none"
+    assert video.get_attribute("poster") == "poster.png"
+    assert video.evaluate("v => v.controls") is True
+    assert not [u for u in recorder.requests if u.endswith(".mp4")], "no video fetched until asked"
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("document.querySelector('video.mr-video').currentTime > 0.5", timeout=20_000)
+    video.evaluate("v => v.pause()")
+
+
+def test_storyboard_frame_seeks_the_video(page: Any, site: Site) -> None:
+    page.goto(site.base + "concepts/euler-identity/")
+    page.locator("video.mr-video").evaluate("v => { v.muted = true; }")
+    frames = page.locator(".mr-frame")
+    assert frames.count() >= 4
+    third = frames.nth(2)
+    moment = float(third.get_attribute("data-time"))
+    third.click()
+    page.wait_for_function(f"document.querySelector('video.mr-video').currentTime >= {moment - 0.2}",
+                           timeout=20_000)
+    page.locator("video.mr-video").evaluate("v => v.pause()")
+
+
+def test_math_is_typeset(page: Any, site: Site) -> None:
+    page.goto(site.base + "concepts/euler-identity/")
+    _wait_for_math(page)
+    assert page.locator(".mr-anchors .katex").count() >= 2
+    assert page.locator(".mr-notes .katex").count() >= 2
+    anchors = page.locator(".mr-anchors").inner_text()
+    assert "\\[" not in anchors and "\\]" not in anchors
+    assert "\\(" not in page.locator(".md-content").inner_text()
+    labels = page.locator(".mr-anchor-label").all_inner_texts()
+    assert labels == ["Euler's formula", "The identity"]
+
+
+def test_code_has_highlighting_and_a_copy_button(page: Any, site: Site) -> None:
+    page.goto(site.base + "concepts/euler-identity/")
+    details = page.locator("details.example")
+    details.locator("summary").click()
+    code = details.locator(".highlight code")
+    assert "class EulerIdentityScene" in code.inner_text()
+    assert details.locator(".highlight .k, .highlight .kn").count() > 0, "Pygments highlighting"
+    # Material's copy button (9.7+: nav.md-code__nav > button; older: button.md-clipboard)
+    copy = details.locator("button[data-clipboard-target]")
+    copy.first.wait_for(state="attached", timeout=5_000)
+    assert copy.count() == 1
+
+
+def test_downloads_and_media_are_served(page: Any, site: Site) -> None:
+    page.goto(site.base + "concepts/euler-identity/")
+    hrefs = page.locator(".mr-downloads a").evaluate_all("links => links.map(a => a.href)")
+    assert {h.rsplit("/", 1)[1] for h in hrefs} == {"notes.pdf", "notes.tex", "video.mp4", "scene.py"}
+    for href in hrefs:
+        response = page.request.get(href)
+        assert response.status == 200, href
+        body = response.body()
+        if href.endswith(".pdf"):
+            assert body[:5] == b"%PDF-"
+        if href.endswith(".mp4"):
+            assert body[4:8] == b"ftyp"
+    for name in ("poster.png", "preview.webp", "storyboard/frame-01.png"):
+        assert page.request.get(site.base + f"concepts/euler-identity/{name}").status == 200
+
+
+def test_learning_path_links_both_ways(page: Any, site: Site) -> None:
+    page.goto(site.base + "concepts/euler-identity/")
+    page.locator(".mr-path-col").first.get_by_role("link", name="Geometric series").click()
+    page.wait_for_url(re.compile(r".*/site/concepts/geometric-series/$"))
+    leads = page.locator(".mr-path-col").nth(1)
+    assert leads.get_by_role("link", name="Euler's identity").count() == 1
+
+
+def test_provenance_and_failed_page(page: Any, site: Site) -> None:
+    page.goto(site.base + "concepts/euler-identity/")
+    provenance = page.locator("dl.mr-provenance").inner_text()
+    assert "anchor template" in provenance and "manim" in provenance and "pandoc" in provenance
+    page.goto(site.base + "concepts/broken-scene/")
+    failure = page.locator(".admonition.failure")
+    assert "failed to build" in failure.inner_text()
+    assert "undefined_distance" in failure.inner_text()
+    assert "mathreel build --only broken-scene" in failure.inner_text()
+
+
+def test_report_page_has_plots(page: Any, site: Site) -> None:
+    page.goto(site.base + "report/")
+    assert page.locator("table.mr-report tbody tr").count() == 3
+    plot = page.locator("figure.mr-plot svg")
+    assert plot.count() >= 1 and plot.first.is_visible()
+    assert page.locator("figure.mr-plot .mr-plot-bar").count() == 2
+
+
+def test_dark_palette_toggle(page: Any, site: Site) -> None:
+    page.goto(site.base)
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    background = page.eval_on_selector(".mr-card", "c => getComputedStyle(c).backgroundColor")
+    assert background not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
+
+
+# --------------------------------------------------------------------------- screenshots
+
+
+@pytest.mark.parametrize(("name", "viewport"), [("desktop", DESKTOP), ("mobile", MOBILE)])
+def test_screenshots(browser: Any, site: Site, name: str, viewport: dict[str, int]) -> None:
+    shots = []
+    for scheme in ("light", "dark"):
+        recorder = Recorder()
+        context = browser.new_context(viewport=viewport, color_scheme=scheme)
+        page = context.new_page()
+        recorder.attach(page)
+        page.goto(site.base)
+        page.wait_for_load_state("networkidle")
+        shots.append(_shoot(page, f"index-{name}-{scheme}"))
+        if name == "mobile":
+            columns = page.eval_on_selector(".mr-gallery", "g => getComputedStyle(g).gridTemplateColumns.split(' ').length")
+            assert columns == 1, "one column on a phone"
+        for slug in ("euler-identity", "broken-scene"):
+            page.goto(site.base + f"concepts/{slug}/")
+            page.wait_for_load_state("networkidle")
+            _wait_for_math(page)
+            shots.append(_shoot(page, f"concept-{slug}-{name}-{scheme}"))
+        page.goto(site.base + "report/")
+        page.wait_for_load_state("networkidle")
+        shots.append(_shoot(page, f"report-{name}-{scheme}"))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], "no horizontal scrolling"
+        context.close()
+        recorder.check()
+    assert all(p.stat().st_size > 10_000 for p in shots)
+
+
+def test_no_page_requests_another_origin(browser: Any, site: Site) -> None:
+    """Every page of the site, visited in turn: all requests stay on 127.0.0.1."""
+    recorder = Recorder()
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    recorder.attach(page)
+    site_dir = site.root / "site"
+    for html in sorted(site_dir.rglob("index.html")):
+        rel = html.parent.relative_to(site_dir).as_posix()
+        page.goto(site.base + ("" if rel == "." else rel + "/"))
+        page.wait_for_load_state("networkidle")
+    context.close()
+    recorder.check()
+    assert any(u.endswith("katex.min.js") for u in recorder.requests)
+    assert any("/fonts/KaTeX_" in u for u in recorder.requests), "KaTeX fonts come from the site"
+

@@ -1,0 +1,201 @@
+"""Study-note PDFs with the real pandoc and pdflatex: title block, anchors box, numbered
+equations, the storyboard with its times, prerequisites, the link back, and errors that
+name the line of notes.md. TeX runs restricted: no shell escape, no reading outside."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from builder.errors import NotesError
+from builder.notes import (
+    NotesOutput,
+    build_notes,
+    format_time,
+    notes_key,
+    notes_key_parts,
+    pandoc_version,
+)
+from builder.spec import Concept, validate_text
+
+pytestmark = pytest.mark.integration
+
+SPEC = r"""title: Geometric series & sums
+summary: Halves that add up to a whole.
+level: intro
+tags: [series, analysis_1]
+prompt: Fill a unit square with halves.
+anchors:
+  - label: The sum
+    latex: '\sum_{n=0}^{\infty} r^n = \frac{1}{1-r}'
+  - label: Partial sums
+    latex: 'S_N = \frac{1 - r^{N+1}}{1 - r}'
+prerequisites: [limits, sequences]
+"""
+
+NOTES = r"""# Overview
+
+Each square is half of what is left, so the areas are $1/2, 1/4, 1/8, \dots$ and
+π ≤ ∞ holds in prose too.
+
+$$
+S_N = \sum_{n=0}^{N} r^n
+$$
+
+Multiply by $r$ and subtract:
+
+$$
+S_N - r S_N = 1 - r^{N+1}
+$$
+
+## Two lines
+
+$$
+a = b \\
+c = d
+$$
+
+$$\begin{align} x &= 1 \\ y &= 2 \end{align}$$
+
+![a figure that must not be read](/etc/hostname)
+
+| n | term |
+|---|------|
+| 0 | $1$  |
+"""
+
+TIMES = (1.25, 3.5, 5.75, 8.0, 10.25, 62.5)
+PAGE_URL = "https://example.org/gallery/concepts/geometric-series/"
+
+
+@pytest.fixture(scope="module")
+def tools() -> None:
+    for tool in ("pandoc", "pdflatex", "pdftotext"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: run `make test` (scripts/setup-system.sh installs it)")
+
+
+@pytest.fixture(scope="module")
+def concept() -> Concept:
+    found, problems = validate_text(Path("concepts/geometric-series.yaml"), SPEC)
+    assert found is not None, problems
+    return found
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, float]]:
+    from PIL import Image, ImageDraw
+
+    folder = tmp_path_factory.mktemp("storyboard")
+    out = []
+    for index, time in enumerate(TIMES, start=1):
+        image = Image.new("RGB", (320, 180), (14, 17, 23))
+        ImageDraw.Draw(image).rectangle((40, 40, 40 + 40 * index, 140), fill=(88, 196, 221))
+        path = folder / f"frame-{index:02d}.png"
+        image.save(path)
+        out.append((path, time))
+    return out
+
+
+def _build(concept: Concept, notes: str, notes_dir: Path, *, frames: Sequence[tuple[Path, float]] = (),
+           page_url: str | None = PAGE_URL, titles: dict[str, str] | None = None) -> NotesOutput:
+    parts = notes_key_parts(concept, notes, render_key="r" * 64, pandoc=pandoc_version(),
+                            page_url=page_url, titles=titles)
+    return build_notes(concept, notes, parts=parts, notes_dir=notes_dir, poster=None, storyboard=frames,
+                       titles=titles, page_url=page_url, generator="anchor_template #1")
+
+
+def _text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def built(tools: None, concept: Concept, frames: list[tuple[Path, float]],
+          tmp_path_factory: pytest.TempPathFactory) -> NotesOutput:
+    titles = {"limits": "Limits of sequences", "sequences": "Sequences"}
+    return _build(concept, NOTES, tmp_path_factory.mktemp("notes"), frames=frames, titles=titles)
+
+
+def test_pdf_has_title_block_anchors_and_numbered_equations(built: NotesOutput) -> None:
+    assert built.pdf.read_bytes()[:5] == b"%PDF-"
+    assert built.pages >= 1
+    text = _text(built.pdf)
+    assert "Geometric series & sums" in text
+    assert "Halves that add up to a whole." in text
+    assert "intro" in text and "analysis_1" in text
+    assert "Key equations" in text and "The sum" in text and "Partial sums" in text
+    for number in ("(1)", "(2)", "(3)", "(4)", "(5)"):
+        assert number in text, f"display equation {number} is numbered"
+    assert "(6)" not in text, "the gathered lines share one number; align numbers its two lines"
+
+
+def test_pdf_has_storyboard_with_times(built: NotesOutput) -> None:
+    text = _text(built.pdf)
+    assert "Storyboard" in text
+    for time in TIMES:
+        assert format_time(time) in text
+    assert "1:02.5" in text, "minutes past the first"
+    assert sorted(p.name for p in built.folder.glob("frame-*.png")) == [f"frame-0{i}.png" for i in range(1, 7)]
+
+
+def test_pdf_has_prerequisites_and_link_back(built: NotesOutput) -> None:
+    text = _text(built.pdf)
+    assert "Prerequisites" in text
+    assert "Limits of sequences" in text and "Sequences" in text
+    assert PAGE_URL in text.replace("\n", "")
+    tex = built.tex.read_text()
+    assert f"\\href{{{PAGE_URL}}}" in tex
+    assert "anchor\\_template \\#1" in tex, "variables are escaped for TeX"
+
+
+def test_images_are_not_read(built: NotesOutput) -> None:
+    tex = built.tex.read_text()
+    assert "/etc/hostname" not in tex
+    assert "[a figure that must not be read]" in _text(built.pdf)
+
+
+def test_latex_error_names_the_notes_line(tools: None, concept: Concept, tmp_path: Path) -> None:
+    notes = "## Intro\n\nSome words.\n\n$$\nx = \\frac{1}{2} \\notamacro y\n$$\n"
+    with pytest.raises(NotesError) as caught:
+        _build(concept, notes, tmp_path)
+    message = str(caught.value)
+    assert "notes.md line 6" in message
+    assert "Undefined control sequence" in message
+    assert "scenes/geometric-series/notes.md" in message
+    assert not list(tmp_path.glob("*/notes.pdf")), "nothing is published for a failed compile"
+
+
+def test_tex_is_restricted(tools: None, concept: Concept, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    notes = (f"Shell: $\\immediate\\write18{{touch {marker}}}$\n\n"
+             "Read: $\\input{/etc/passwd}$\n")
+    try:
+        output = _build(concept, notes, tmp_path / "out", page_url=None)
+    except NotesError as exc:
+        assert "passwd" in str(exc) or "LaTeX" in str(exc)
+    else:
+        assert "root:" not in _text(output.pdf)
+    assert not marker.exists(), "shell escape is off"
+
+
+def test_key_covers_render_template_and_prerequisites(concept: Concept) -> None:
+    base = notes_key_parts(concept, NOTES, render_key="a" * 64, pandoc="2.17", page_url=None)
+    keys = {notes_key(base)}
+    keys.add(notes_key({**base, "render_key": "b" * 64}))
+    keys.add(notes_key(notes_key_parts(concept, NOTES, render_key="a" * 64, pandoc="2.17", page_url=None,
+                                       titles={"limits": "Limits"})))
+    keys.add(notes_key(notes_key_parts(concept, NOTES + " ", render_key="a" * 64, pandoc="2.17",
+                                       page_url=None)))
+    assert len(keys) == 4
+    assert "/" not in str(base["template"]) and len(base["template"]) == 64
+
+
+def test_format_time() -> None:
+    assert format_time(0) == "0:00.0"
+    assert format_time(1.25) in ("0:01.2", "0:01.3")
+    assert format_time(62.5) == "1:02.5"
