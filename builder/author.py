@@ -156,8 +156,8 @@ def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry |
         if not fallback:
             raise
         # Nothing to fall back on: the anchor template keeps the gallery whole.
-        fallback = _template(concept, settings, {}, None, False)
-        return Authored(update_meta(fallback.entry, last_failure={"error": failure, "attempts": attempts,
+        stand_in = _template(concept, settings, {}, None, False)
+        return Authored(update_meta(stand_in.entry, last_failure={"error": failure, "attempts": attempts,
                                                                   "date": _now()}),
                         "model failed, anchor template stands in", failure)
     meta = {

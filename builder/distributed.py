@@ -40,14 +40,14 @@ class DaskRenderer:
             raise MathreelError("--scheduler needs Dask: pip install 'mathreel[dask]' "
                                 "(or `distributed`) on this machine and on every worker") from exc
         try:
-            self.client = client or Client(address, timeout="10s")
+            self.client = client or Client(address, timeout="10s")  # type: ignore[no-untyped-call]
         except OSError as exc:
             raise MathreelError(f"cannot reach the Dask scheduler at {address}: {exc}; start one "
                                 "with `dask scheduler` and workers with `dask worker ADDRESS`") from exc
 
     def slots(self) -> int:
         """How many renders the cluster runs at once (the sum of worker threads)."""
-        return max(1, sum(self.client.nthreads().values()))
+        return max(1, int(sum(self.client.nthreads().values())))
 
     def render(self, job: RenderJob, *, render_dir: Path, timeout: float) -> RenderOutput:
         """Render remotely; the result lands in `render_dir/<key>/` like a local render."""

@@ -50,7 +50,7 @@ def extract_frames(video: Path, times: list[float]) -> list[tuple[float, object]
                 if float(frame.time or 0.0) >= target - 1e-6:
                     break
             if last is not None:
-                found.append((float(last.time or 0.0), last.to_image()))
+                found.append((float(last.time or 0.0), last.to_image()))  # type: ignore[no-untyped-call]
     return found
 
 

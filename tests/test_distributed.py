@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from builder.build import BuildOptions, build
 from builder.render import cached_render
-from conftest import make_project
 
 pytestmark = pytest.mark.integration
 

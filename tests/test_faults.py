@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from builder.errors import LockError
 from builder.fsutil import atomic_write_text, project_lock, staging_dir
 from builder.notes import cached_notes
 from builder.render import cached_render
-from conftest import make_project
 
 KILLS = 20
 
@@ -83,9 +83,9 @@ def test_second_build_refuses_while_one_runs(tmp_path: Path) -> None:
     with project_lock(root / ".cache" / "build.lock"):
         done = subprocess.run([sys.executable, "-m", "builder", "build", "--no-site"], cwd=root,
                               env=_env(), capture_output=True, text=True, timeout=120)
-        with pytest.raises(LockError, match="another mathreel build is running"):
-            with project_lock(root / ".cache" / "build.lock"):
-                pass
+        with pytest.raises(LockError, match="another mathreel build is running"), \
+                project_lock(root / ".cache" / "build.lock"):
+            pass
     assert done.returncode == 1
     assert "another mathreel build is running" in done.stderr
     assert "Traceback" not in done.stderr

@@ -9,11 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import make_project
+from modelserver import ModelServer, default_answer, ok
 
 from builder.build import BuildOptions, build
 from builder.runner import CountingRunner
-from conftest import make_project
-from modelserver import ModelServer, default_answer, ok
 
 pytestmark = pytest.mark.integration
 

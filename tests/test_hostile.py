@@ -9,7 +9,6 @@ outside the work folder is written, and loops, memory and process bombs are stop
 
 from __future__ import annotations
 
-import os
 import socket
 import textwrap
 import threading

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from builder.build import BuildOptions, BuildReport, build
 from builder.runner import CountingRunner
-from conftest import make_project
 
 pytestmark = pytest.mark.integration
 

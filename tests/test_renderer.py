@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from builder.build import BuildOptions, build
 from builder.render import cached_render
 from builder.renderer import choose, frame_difference, is_three_d
 from builder.runner import CountingRunner
-from conftest import make_project
 
 SURFACE = '''from manim import *
 

@@ -104,7 +104,7 @@ def test_duplicate_slugs_across_extensions(tmp_path: Path) -> None:
 
 def test_oversized_spec_is_refused(tmp_path: Path) -> None:
     (tmp_path / "big.yaml").write_text(GOOD + "# " + "x" * 300_000 + "\n")
-    with pytest.raises(SpecError, match="over the .* byte limit"):
+    with pytest.raises(SpecError, match=r"over the .* byte limit"):
         load_concepts(tmp_path)
 
 

@@ -6,7 +6,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 
 
-class MathreelConfig(base.Config):
+class MathreelConfig(base.Config):  # type: ignore[no-untyped-call]
     """Options of `plugins: - mathreel:`; every field documents itself."""
 
     #: Folder of concept specs (one YAML per concept), relative to mkdocs.yml.
