@@ -362,11 +362,7 @@ def _render_variant(concept: Concept, name: str, entry: SceneEntry, settings: Se
     if cached_render(settings.render_dir, job.key) is not None:
         return
     try:
-        if remote is not None:
-            remote.render(job, render_dir=settings.render_dir, timeout=settings.render_timeout)
-        else:
-            render_scene(job, render_dir=settings.render_dir, tex_dir=settings.tex_dir,
-                         timeout=settings.render_timeout, runner=runner)
+        _render(job, settings, runner, remote)
     except RenderError as exc:
         record.update(status="failed", error=str(exc), render_key=None)
         progress.item("render", job.slug, "failed", str(exc).splitlines()[0])

@@ -216,6 +216,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                            "no_site": True, "quiet": False}))
     if code != 0:
         print("some concepts failed; serving what was built", file=sys.stderr)
+    print(f"serving on http://{args.host}:{args.port}/ (Ctrl-C stops; editing concepts/ rebuilds)",
+          file=sys.stderr, flush=True)
     serve(config_file=str(config), open_in_browser=False,
           dev_addr=f"{args.host}:{args.port}", livereload=True)
     return 0
