@@ -169,8 +169,9 @@ def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: 
                 return
         report.redone.append(f"render: {reason}")
         progress.item("render", concept.slug, "done", f"{output.seconds:.1f} s, {reason}")
-    # meta.json is committed: record the renderer only when it was measured or fell back.
-    if (choice.measured or "fallback" in renderer_note) and entry.meta.get("renderer") != renderer_note:
+    # meta.json is committed: it records a fallback (why OpenGL was given up); a measured
+    # choice lives in .cache/renderer/ and the build report.
+    if "fallback" in renderer_note and entry.meta.get("renderer") != renderer_note:
         update_meta(entry, renderer=renderer_note)
     report.render = {"seconds": round(output.seconds, 3), "duration": round(output.duration, 3),
                      "size": output.size, "quality": output.quality, "parts": job.key_parts,
