@@ -173,9 +173,14 @@ def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: 
     # choice lives in .cache/renderer/ and the build report.
     if "fallback" in renderer_note and entry.meta.get("renderer") != renderer_note:
         update_meta(entry, renderer=renderer_note)
+    layout = output.layout()
     report.render = {"seconds": round(output.seconds, 3), "duration": round(output.duration, 3),
                      "size": output.size, "quality": output.quality, "parts": job.key_parts,
-                     "renderer": renderer_note}
+                     "renderer": renderer_note, "layout": layout}
+    if layout and "render: " in " ".join(report.redone):
+        shown = "; ".join(f"{w.get('kind')} {' / '.join(w.get('names', []))} at {w.get('time')} s"
+                          for w in layout[:3])
+        progress.item("layout", concept.slug, "warn", f"{len(layout)} warning(s): {shown}")
 
     page_url = f"{options.page_url_base}concepts/{concept.slug}/" if options.page_url_base else None
     frames = [(output.folder / str(f["file"]), float(f["time"])) for f in output.storyboard()]

@@ -102,6 +102,10 @@ def _print_summary(report: BuildReport) -> None:
     failed = report.failed
     print(f"\n{len(built)} built, {len(cached)} cached, {len(failed)} failed "
           f"in {report.seconds:.1f} s", file=sys.stderr)
+    warned = [c for c in report.concepts.values() if c.render and c.render.get("layout")]
+    if warned:
+        print(f"  layout warnings (text off-frame or overlapping) in: "
+              f"{', '.join(c.slug for c in warned)} - see .cache/build/report.json", file=sys.stderr)
     for item in failed:
         first = (item.error or "").strip().splitlines()
         print(f"  FAILED {item.slug} ({item.error_stage}): {first[0] if first else 'unknown error'}",

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,12 @@ class RenderOutput:
         """The poster PNG."""
         return self.folder / POSTER
 
+    def layout(self) -> list[dict[str, Any]]:
+        """Layout warnings of the render: off-frame or overlapping text, with times and boxes."""
+        info = read_json(self.folder / RENDER_JSON) or {}
+        warnings = info.get("layout")
+        return list(warnings) if isinstance(warnings, list) else []
+
     @property
     def preview(self) -> Path:
         """The short animated WebP for the gallery card."""
@@ -111,9 +118,13 @@ def render_job(slug: str, source: str, scene_class: str, quality: str,
                      key=make_key("render", parts), key_parts=parts, renderer=renderer)
 
 
+LAYOUT_HOOK = "layout_hook.py"
+LAYOUT_JSON = "layout.json"
+
+
 def manim_argv(job: RenderJob, work: Path, *extra: str) -> list[str]:
-    """The Manim command line of a job (run inside `work`)."""
-    argv = [sys.executable, "-m", "manim", "render", f"-q{job.quality}", "--progress_bar", "none",
+    """The Manim command line of a job (run inside `work`, through the layout probe)."""
+    argv = [sys.executable, LAYOUT_HOOK, "render", f"-q{job.quality}", "--progress_bar", "none",
             "--disable_caching", "--media_dir", str(work / "media")]
     if job.renderer == "opengl":
         argv += ["--renderer=opengl", "--format", "mp4"]
@@ -124,6 +135,8 @@ def prepare_work(job: RenderJob, work: Path, tex_dir: Path) -> tuple[Path, dict[
     """Lay out a render's work folder (scene, manim.cfg, TeX cache); return (private tex, env)."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "scene.py").write_text(job.source, encoding="utf-8")
+    hook = resources.files("builder").joinpath(f"templates/{LAYOUT_HOOK}").read_text("utf-8")
+    (work / LAYOUT_HOOK).write_text(hook, encoding="utf-8")
     private_tex = work / "Tex"
     _seed_tex(tex_dir, private_tex)
     (work / "manim.cfg").write_text(
@@ -275,6 +288,7 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
         with Image.open(stage / POSTER) as poster:
             if ink(poster) < 0.002:
                 raise RenderError(f"the OpenGL render of {job.slug} is blank (no mobject drawn)")
+    layout = read_layout(work / LAYOUT_JSON)
     _publish_tex(private_tex, tex_dir)
     shutil.rmtree(work)
     size = video.stat().st_size
@@ -283,8 +297,22 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
         "seconds": round(seconds, 3), "duration": round(info.duration, 3), "size": size,
         "quality": job.quality, "resolution": QUALITY_FLAGS[job.quality],
         "width": info.width, "height": info.height, "codec": info.codec,
-        "preview_size": preview_size, "storyboard": storyboard,
+        "preview_size": preview_size, "storyboard": storyboard, "renderer": job.renderer,
+        "layout": layout,
     })
+
+
+def read_layout(path: Path) -> list[dict[str, Any]]:
+    """Layout warnings the probe wrote (off-frame or overlapping text), bounded in number."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, list):
+        return []
+    return [w for w in data if isinstance(w, dict)][:50]
 
 
 def collect_outputs(folder: Path) -> dict[str, bytes]:
