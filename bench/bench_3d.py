@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import machine, write_section  # noqa: E402
+from bench.common import machine, write_section
 
 SCENE = '''from manim import *
 
@@ -45,9 +45,12 @@ class HatScene(ThreeDScene):
 '''
 
 CATEGORIES = [
-    ("surface geometry (Surface setup, uv mesh)", ("three_dimensions", "surface", "_setup_in_uv_space", "func")),
+    ("per-face path geometry every frame (VMobject anchors, subpaths, Bezier points)",
+     ("vectorized_mobject", "bezier", "function_base", "get_anchors", "subpath", "_methods.py", "fromnumeric")),
+    ("surface geometry (Surface setup, uv mesh)", ("three_dimensions", "surface", "_setup_in_uv_space")),
     ("3D projection and z-sorting", ("three_d_camera", "project_points", "get_mobjects_to_display", "sort", "z_key", "get_z_index_reference_point")),
-    ("shading (per-face colours)", ("shad", "get_rgbas", "get_fill_rgbas", "color")),
+    ("shading (per-face normals and colours)", ("shad", "get_rgbas", "get_fill_rgbas", "color", "three_d_utils", "get_unit_normal", "space_ops", "_linalg", "norm")),
+    ("mobject family walks and copies", ("mobject.py", "family", "copy", "deepcopy")),
     ("Cairo drawing", ("cairo", "display_multiple", "apply_fill", "apply_stroke", "set_cairo_context")),
     ("encoding (PyAV)", ("scene_file_writer", "write_frame", "encode", "av/")),
     ("TeX and SVG", ("tex", "svg", "dvisvgm")),
@@ -60,7 +63,7 @@ def scene_source(resolution: tuple[int, int]) -> str:
 
 def profile_cairo(work: Path) -> tuple[float, list[tuple[str, float]], list[str]]:
     namespace: dict[str, object] = {}
-    exec(compile(scene_source((24, 48)), "hat_scene.py", "exec"), namespace)  # noqa: S102 - our own scene
+    exec(compile(scene_source((24, 48)), "hat_scene.py", "exec"), namespace)
     from manim import tempconfig
 
     profiler = cProfile.Profile()

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import REPO, machine, write_section  # noqa: E402
-from builder.checks import check_scene, dry_run  # noqa: E402
-from builder.render import scrubbed_env  # noqa: E402
-from builder.runner import run  # noqa: E402
+from bench.common import REPO, machine, write_section
+from builder.checks import check_scene, dry_run
+from builder.render import scrubbed_env
+from builder.runner import run
 
 CORPUS = REPO / "tests" / "corpus" / "broken"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUTPUT, REPO, machine, make_gallery, timed, write_section  # noqa: E402
+from bench.common import OUTPUT, REPO, machine, make_gallery, timed, write_section
 
 PY = sys.executable
 ENV = {**{k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}, "NO_MKDOCS_2_WARNING": "1"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,14 +28,22 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}"
 
 
+_MEASURE = ("import resource, subprocess, sys; "
+            "subprocess.run(sys.argv[1:], check=True, stdin=subprocess.DEVNULL, "
+            "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
 def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Run a command; return (wall seconds, peak RSS of children in KiB)."""
+    """Run a command; return (wall seconds, its own peak RSS in KiB).
+
+    The command runs under a fresh Python parent, so the peak is this command's alone.
+    """
     started = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *argv], cwd=cwd, env=env, check=True,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, peak
+    return seconds, int(done.stdout.strip().splitlines()[-1])
 
 
 def make_gallery(dest: Path, count: int, *, concepts_from: Path | None = None) -> Path:

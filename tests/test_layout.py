@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from builder.build import BuildOptions, build
-from conftest import make_project
 
 pytestmark = pytest.mark.integration
 

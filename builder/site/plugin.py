@@ -110,6 +110,10 @@ class MathreelPlugin(BasePlugin[MathreelConfig]):  # type: ignore[no-untyped-cal
             return out
 
         nav.items = flatten(nav.items)
+        if len(self.items) > self.config["nav_concepts_limit"]:
+            # Hundreds of concepts in every page's sidebar make every page heavy.
+            nav.items = [entry for entry in nav.items
+                         if not (isinstance(entry, Section) and entry.title.lower() == "concepts")]
         return nav
 
     def gallery(self, page_url: str = "") -> str:

@@ -81,7 +81,7 @@ def check(scene):
     time = getattr(scene.renderer, "time", 0.0)
     texts = [m for m in _texts(scene.mobjects) if _visible(m)]
     boxes = [_box(m) for m in texts]
-    for mob, (x0, y0, x1, y1) in zip(texts, boxes):
+    for mob, (x0, y0, x1, y1) in zip(texts, boxes, strict=True):
         if (x0 < cx - half_w - TOLERANCE or x1 > cx + half_w + TOLERANCE
                 or y0 < cy - half_h - TOLERANCE or y1 > cy + half_h + TOLERANCE):
             _record("off-frame", [_name(mob)], [[x0, y0, x1, y1]], time)
