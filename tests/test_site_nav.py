@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from builder.build import BuildOptions, build
-from conftest import make_project
 
 pytestmark = pytest.mark.integration
 
