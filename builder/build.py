@@ -271,6 +271,7 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
             except MathreelError as exc:
                 item.status, item.error, item.error_stage = "failed", str(exc), "generate"
                 progress.item("generate", concept.slug, "failed", str(exc).splitlines()[0])
+                progress.item("generate", concept.slug, "finished")
                 continue
             entry, reason = authored.entry, authored.reason
             if authored.failure:
@@ -290,12 +291,13 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
                 progress.item("generate", concept.slug, "done", reason)
             elif entry.hand_edited:
                 progress.item("generate", concept.slug, "kept", "hand-edited scene.py kept")
+            progress.item("generate", concept.slug, "finished")
 
         from builder.sandbox import bwrap_works, describe
 
         if entries and not bwrap_works():
             log.warning("sandbox %s", describe())
-        progress.stage("render", len(entries))
+        progress.stage("render", len(entries) + sum(len(v) for v in variant_entries.values()))
         pandoc_version(runner)  # fail fast, before any render, when pandoc is missing
         by_slug = {c.slug: c for c in selected}
         remote = None
@@ -323,6 +325,7 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
                 except MathreelError as exc:
                     item = report.concepts[slug]
                     item.status, item.error, item.error_stage = "failed", str(exc), item.error_stage or "render"
+                progress.item("render", slug, "finished")
         if remote is not None:
             remote.close()
         for slug, failure in generate_failures.items():

@@ -27,24 +27,58 @@ def _err(message: str) -> None:
 
 
 class TerminalProgress:
-    """Prints one line per item a stage redid, with the reason; quiet for cached items."""
+    """One line per item a stage redid, with the reason; on a terminal, a live bar with ETA."""
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
+        self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
+        self.name, self.total, self.done, self.stage_started = "", 0, 0, self.started
 
     def stage(self, name: str, total: int) -> None:
-        """A stage begins."""
-        if not self.quiet:
+        """A stage begins: finish the previous bar, start counting this one."""
+        self._clear()
+        if self.tty and self.total:
+            sys.stderr.write(self._bar_text() + "\n")
+        self.name, self.total, self.done, self.stage_started = name, total, 0, time.monotonic()
+        if not self.quiet and not self.tty:
             print(f"== {name} ({total})", file=sys.stderr, flush=True)
+        self._draw()
 
     def item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
-        """An item of a stage finished (or started, for slow ones)."""
-        if self.quiet and status != "failed":
+        """An item of a stage finished (or started, for slow ones); `finished` advances the bar."""
+        if status == "finished":
+            self.done = min(self.total, self.done + 1)
+            self._draw()
+            return
+        if self.quiet and status not in ("failed", "warn"):
+            self._draw()
             return
         elapsed = time.monotonic() - self.started
+        self._clear()
         print(f"[{elapsed:6.1f}s] {stage:<8} {slug:<28} {status:<7} {detail}", file=sys.stderr, flush=True)
+        self._draw()
 
+    def _bar_text(self) -> str:
+        width = 24
+        filled = int(width * self.done / self.total) if self.total else width
+        spent = time.monotonic() - self.stage_started
+        if self.done and self.done < self.total:
+            eta = f"ETA {spent / self.done * (self.total - self.done):4.0f} s"
+        elif self.done >= self.total:
+            eta = f"{spent:.1f} s"
+        else:
+            eta = "ETA ..."
+        return f"{self.name:<8} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {eta}"
+
+    def _draw(self) -> None:
+        if self.tty and not self.quiet and self.total:
+            sys.stderr.write("\r\x1b[K" + self._bar_text())
+            sys.stderr.flush()
+
+    def _clear(self) -> None:
+        if self.tty and not self.quiet:
+            sys.stderr.write("\r\x1b[K")
 
     def model(self, slug: str, event: Any) -> None:
         """Live model progress: a status line with time and tokens, and the reasoning as it streams."""
