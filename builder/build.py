@@ -7,6 +7,7 @@ happened to each concept in the build report. A failing concept never stops the 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -421,7 +422,9 @@ def build(config_file: Path, options: BuildOptions = BuildOptions(), *,
     from builder.settings import load_settings
 
     settings, mkdocs_config = load_settings(config_file)
-    settings = settings.with_overrides(**(overrides or {}))
+    from builder.settings import env_overrides
+
+    settings = settings.with_overrides(**env_overrides(os.environ)).with_overrides(**(overrides or {}))
     if on_settings:
         on_settings(settings)
     site_url = mkdocs_config.get("site_url")

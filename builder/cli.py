@@ -254,6 +254,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                            "no_site": True, "quiet": False}))
     if code != 0:
         print("some concepts failed; serving what was built", file=sys.stderr)
+    # The server's own rebuilds (after an edit) must use the same options as this build.
+    import os
+
+    if args.quality:
+        os.environ["MATHREEL_QUALITY"] = args.quality
+    if args.jobs:
+        os.environ["MATHREEL_JOBS"] = str(args.jobs)
+    if args.offline:
+        os.environ["MATHREEL_OFFLINE"] = "1"
     print(f"serving on http://{args.host}:{args.port}/ (Ctrl-C stops; editing concepts/ rebuilds)",
           file=sys.stderr, flush=True)
     serve(config_file=str(config), open_in_browser=False,

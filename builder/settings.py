@@ -64,6 +64,19 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+def env_overrides(env: Any) -> dict[str, Any]:
+    """Build overrides passed through the environment (how `mathreel serve` hands its options
+    to the MkDocs server): MATHREEL_QUALITY, MATHREEL_JOBS, MATHREEL_OFFLINE."""
+    out: dict[str, Any] = {}
+    if env.get("MATHREEL_QUALITY") in QUALITY_FLAGS:
+        out["quality"] = env["MATHREEL_QUALITY"]
+    if str(env.get("MATHREEL_JOBS", "")).isdigit():
+        out["jobs"] = int(env["MATHREEL_JOBS"])
+    if env.get("MATHREEL_OFFLINE") in ("1", "true", "yes"):
+        out["offline"] = True
+    return out
+
+
 def find_config(start: Path | None = None) -> Path:
     """Find mkdocs.yml in `start` or its parents."""
     here = (start or Path.cwd()).resolve()

@@ -105,3 +105,16 @@ def test_outside_a_project_says_where_to_run(tmp_path: Path) -> None:
     done = _run(["build"], tmp_path)
     assert done.returncode == 1
     assert "no mkdocs.yml" in done.stderr
+
+
+def test_environment_overrides_reach_the_plugin(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mathreel serve -q l` hands its options to the server's rebuilds through the environment."""
+    from builder.settings import env_overrides, load_settings
+
+    assert env_overrides({"MATHREEL_QUALITY": "l", "MATHREEL_JOBS": "3", "MATHREEL_OFFLINE": "1"}) == {
+        "quality": "l", "jobs": 3, "offline": True}
+    assert env_overrides({"MATHREEL_QUALITY": "x", "MATHREEL_JOBS": "many"}) == {}
+    monkeypatch.setenv("MATHREEL_QUALITY", "h")
+    _, config = load_settings(project / "mkdocs.yml")
+    plugin = config.plugins["mathreel"]
+    assert plugin.settings(config).quality == "h"

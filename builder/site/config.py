@@ -33,5 +33,6 @@ class MathreelConfig(base.Config):  # type: ignore[no-untyped-call]
     #: Above this many concepts, concept pages leave the sidebar (the gallery and the
     #: learning-path links still reach them): every page repeats the sidebar.
     nav_concepts_limit = c.Type(int, default=100)
-    #: Build the site from what is cached without running the pipeline (for `mkdocs build`).
+    #: Under `mathreel serve` (or `mkdocs serve`), bring changed concepts up to date before
+    #: each rebuild of the site; false serves only what is cached.
     pipeline_in_serve = c.Type(bool, default=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from builder.errors import MathreelError
-from builder.settings import Settings, settings_from_plugin
+from builder.settings import Settings, env_overrides, settings_from_plugin
 from builder.site.config import MathreelConfig
 from builder.site.gallery import GalleryItem, collect
 from builder.site.pages import (
@@ -40,7 +41,8 @@ class MathreelPlugin(BasePlugin[MathreelConfig]):  # type: ignore[no-untyped-cal
         if self.settings_override is not None:
             return self.settings_override
         assert config.config_file_path is not None
-        return settings_from_plugin(Path(config.config_file_path), Path(config.site_dir), self.config)
+        settings = settings_from_plugin(Path(config.config_file_path), Path(config.site_dir), self.config)
+        return settings.with_overrides(**env_overrides(os.environ))
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether we are serving (then edits rebuild concepts)."""
