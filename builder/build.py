@@ -435,9 +435,13 @@ def build(config_file: Path, options: BuildOptions = BuildOptions(), *,
         if progress:
             progress.stage("site", 1)
         plugin = mkdocs_config.plugins["mathreel"]
+        # MkDocs reuses plugin instances across config loads in one process: hand this
+        # build's settings over for this site build only.
         plugin.settings_override = settings
         try:
             build_site(settings, mkdocs_config)
         except MathreelError as exc:
             report.site_error = str(exc)
+        finally:
+            plugin.settings_override = None
     return report
