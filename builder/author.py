@@ -199,8 +199,38 @@ class RepairFailed(GenerateError):
         self.attempts = attempts
 
 
+def layout_check(code: str, scene_class: str, *, runner: Runner, workdir: Path) -> list[Any]:
+    """Dry-run the scene through the layout probe; off-frame or overlapping text as diagnostics."""
+    import sys
+    from importlib import resources
+
+    from builder.checks.diagnostics import Diagnostic
+    from builder.render import LAYOUT_HOOK, LAYOUT_JSON, read_layout
+    from builder.sandbox import confine, prepare_workdir
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "scene.py").write_text(code, encoding="utf-8")
+    hook = resources.files("builder").joinpath(f"templates/{LAYOUT_HOOK}").read_text("utf-8")
+    (workdir / LAYOUT_HOOK).write_text(hook, encoding="utf-8")
+    (workdir / "manim.cfg").write_text("[CLI]\nnotify_outdated_version = False\n", encoding="utf-8")
+    env = scrubbed_env(workdir / "home")
+    prepare_workdir(workdir)
+    argv = [sys.executable, LAYOUT_HOOK, "render", "--dry_run", "-ql", "--progress_bar", "none",
+            "--media_dir", str(workdir / "media"), "scene.py", scene_class]
+    runner(confine(argv, workdir), cwd=workdir, env=env, timeout=180, check=False)
+    out = []
+    for warning in read_layout(workdir / LAYOUT_JSON):
+        names = " and ".join(str(n) for n in warning.get("names", []))
+        where = "sticks out of the 14.2 x 8 frame" if warning.get("kind") == "off-frame" else "overlap"
+        out.append(Diagnostic("layout", str(warning.get("kind", "layout")),
+                              f"{names} {where} at {warning.get('time')} s (boxes {warning.get('boxes')}): "
+                              "move or scale the text so it stays inside the frame and clear of other text",
+                              None, "", False))
+    return out
+
+
 def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
-               dry_run: bool = True) -> tuple[str, list[Any], list[str]]:
+               dry_run: bool = True, layout: bool = False) -> tuple[str, list[Any], list[str]]:
     """The check ladder on model code: (fixed code, error diagnostics, rewrites applied)."""
     from builder.checks import check_scene
     from builder.checks import dry_run as run_dry
@@ -212,7 +242,10 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
         return result.source, errors, list(result.rewrites)
     dry = run_dry(result.source, scene_class=concept.scene_class, runner=runner,
                   workdir=workdir / "dry", env=scrubbed_env(workdir / "home"))
-    return result.source, [d for d in dry if d.severity == "error"], list(result.rewrites)
+    errors = [d for d in dry if d.severity == "error"]
+    if not errors and layout:
+        errors = layout_check(result.source, concept.scene_class, runner=runner, workdir=workdir / "layout")
+    return result.source, errors, list(result.rewrites)
 
 
 def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, runner: Runner,
@@ -238,7 +271,8 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
             tokens["reasoning"] += generation.reasoning_tokens
             step_started = time.monotonic()
             code, errors, applied = check_code(generation.code, concept, runner=runner,
-                                               workdir=Path(tmp) / f"attempt-{number}")
+                                               workdir=Path(tmp) / f"attempt-{number}",
+                                               layout=settings.repair_layout)
             rewrites += applied
             diagnosis = format_diagnostics(errors) if errors else ""
             attempts.append({

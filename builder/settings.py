@@ -29,6 +29,7 @@ class Settings:
     model: dict[str, Any] = field(default_factory=dict)
     repair_attempts: int = 3
     renderer: str = "auto"
+    repair_layout: bool = False
 
     @property
     def render_dir(self) -> Path:
@@ -110,6 +111,7 @@ def settings_from_plugin(config_file: Path, site_dir: Path, plugin_config: Any) 
         model=dict(plugin_config["model"]),
         repair_attempts=plugin_config["repair_attempts"],
         renderer=plugin_config["renderer"],
+        repair_layout=plugin_config["repair_layout"],
     )
 
 

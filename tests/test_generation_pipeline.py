@@ -187,3 +187,22 @@ def test_multi_model_variants_render_on_one_page(tmp_path: Path, model_env: Mode
     # nothing changed: no model call for either variant
     build(root / "mkdocs.yml", BuildOptions(site=False))
     assert model_env.request_count == 2
+
+
+def test_layout_warnings_go_back_for_repair_when_asked(tmp_path: Path, model_env: ModelServer) -> None:
+    root = _gallery(tmp_path)
+    (root / "concepts/geometric-series.yaml").unlink()
+    crowded = ("```python\nfrom manim import *\n\nclass EulerIdentityScene(Scene):\n"
+               "    def construct(self):\n"
+               "        a = MathTex(r\"e^{i\\pi} + 1 = 0\")\n"
+               "        b = MathTex(r\"e^{i\\theta} = \\cos\\theta + i\\sin\\theta\").move_to(a)\n"
+               "        self.play(Write(a), Write(b))\n```\n\n## Notes\n\nNotes.\n")
+    model_env.script(ok(crowded))
+    model_env.responder = lambda request: ok(default_answer(request))
+    report = build(root / "mkdocs.yml", BuildOptions(site=False), overrides={"repair_layout": True})
+    item = report.concepts["euler-identity"]
+    assert item.status == "built", item.error
+    attempts = json.loads((root / "scenes/euler-identity/meta.json").read_text())["attempts"]
+    assert [a["ok"] for a in attempts] == [False, True]
+    assert "overlap" in attempts[0]["diagnostics"]
+    assert "overlap" in model_env.requests[1].prompt

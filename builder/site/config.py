@@ -30,6 +30,8 @@ class MathreelConfig(base.Config):  # type: ignore[no-untyped-call]
     model = c.Type(dict, default={})
     #: Model repair attempts after a failed check or render.
     repair_attempts = c.Type(int, default=3)
+    #: Also send layout warnings (text off-frame or on top of other text) back for repair.
+    repair_layout = c.Type(bool, default=False)
     #: Above this many concepts, concept pages leave the sidebar (the gallery and the
     #: learning-path links still reach them): every page repeats the sidebar.
     nav_concepts_limit = c.Type(int, default=100)
