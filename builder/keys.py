@@ -21,11 +21,6 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def sha256_bytes(data: bytes) -> str:
-    """Hex sha256 of bytes."""
-    return hashlib.sha256(data).hexdigest()
-
-
 def make_key(stage: str, parts: Mapping[str, Any]) -> str:
     """Key of one stage's output: hash of the schema, the stage name and its inputs."""
     return sha256_text(canonical_json({"schema": SCHEMA, "stage": stage, "parts": dict(parts)}))

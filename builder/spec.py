@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -477,5 +477,3 @@ def spec_template(title: str, slug: str) -> str:
         title_yaml = title_yaml[:-3].strip()
     return SPEC_TEMPLATE.format(slug=slug, title_yaml=title_yaml)
 
-
-Validator = Callable[[Path, str], tuple[Concept | None, list[SpecProblem]]]
