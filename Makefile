@@ -6,18 +6,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
-.PHONY: site test setup system assets lint clean help
+.PHONY: site test bench bench-quick setup system assets lint clean help
 
 help:
 	@echo "make site   set up, then build the gallery into site/ (no API key needed)"
 	@echo "make test   set up, then run the whole test suite"
 	@echo "make lint   ruff and mypy --strict on builder/"
+	@echo "make bench  set up, run every benchmark, write bench/results/ and bench/RESULTS.md (long)"
+	@echo "make bench-quick  the quick benchmark subset (a few minutes)"
 
 site: setup
 	$(VENV)/bin/mathreel build
 
 test: setup
 	$(PY) -m pytest
+
+# Benchmarks store raw numbers in bench/results/*.json and render bench/RESULTS.md from them.
+bench: setup
+	$(PY) -m bench
+
+bench-quick: setup
+	$(PY) -m bench --quick
 
 setup: system $(STAMP) assets
 

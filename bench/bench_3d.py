@@ -1,28 +1,24 @@
-"""Issue 9: where the time of a 3D Cairo render goes, and what the builder can do about it.
+"""3D scenes: Cairo against OpenGL (Xvfb + Mesa) with frame similarity, and where Cairo's time goes.
 
-    .venv/bin/python bench/bench_3d.py
-
-1. cProfile of an in-process Cairo render (quality l) of a surface scene, with the
-   time grouped by what it is spent on (surface geometry, z-sorting and projection,
-   shading, Cairo drawing, encoding, TeX).
-2. The same scene rendered by Cairo and by OpenGL (Xvfb + Mesa), side by side.
+1. The same surface scene rendered by Cairo and by OpenGL (subprocesses, quality l, several
+   runs, alternating). Mesa's llvmpipe uses every core while Cairo draws on one, so OpenGL is
+   also measured with `LP_NUM_THREADS=1`. Frames of both videos at the same times are compared
+   (mean absolute pixel difference), so a fast renderer drawing something else shows up.
+2. cProfile of an in-process Cairo render, its time grouped by what it is spent on.
 3. Cairo render time against the surface resolution (the lever a preview can pull).
 """
 
 from __future__ import annotations
 
 import cProfile
-import os
 import pstats
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import machine, write_section
+from bench.common import ENV, MANIM_CFG, PY, Result, command_line, figure, new_result
 
 SCENE = '''from manim import *
 
@@ -91,49 +87,100 @@ def profile_cairo(work: Path) -> tuple[float, list[tuple[str, float]], list[str]
     return total, sorted(buckets.items(), key=lambda kv: -kv[1]), top_lines
 
 
-def render(work: Path, resolution: tuple[int, int], renderer: str) -> float:
+def render(work: Path, resolution: tuple[int, int], renderer: str,
+           env_extra: dict[str, str] | None = None) -> tuple[float, Path]:
+    """One subprocess render at quality l; (wall seconds, the video)."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "scene.py").write_text(scene_source(resolution))
-    (work / "manim.cfg").write_text("[CLI]\nnotify_outdated_version = False\n")
-    argv = [sys.executable, "-m", "manim", "render", "-ql", "--progress_bar", "none",
-            "--disable_caching", "scene.py", "HatScene"]
-    env = dict(os.environ)
+    (work / "manim.cfg").write_text(MANIM_CFG)
+    env = {**ENV, **(env_extra or {})}
     if renderer == "opengl":
         from builder.xserver import display
 
-        argv[4:4] = ["--renderer=opengl", "--format", "mp4"]
         env["DISPLAY"] = display()
     started = time.perf_counter()
-    subprocess.run(argv, cwd=work, env=env, check=True, stdout=subprocess.DEVNULL,
+    subprocess.run(render_argv(renderer), cwd=work, env=env, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    (video,) = [p for p in (work / "media").rglob("HatScene.mp4") if "partial" not in str(p)]
+    return seconds, video
 
 
-def main() -> None:
+def render_argv(renderer: str) -> list[str]:
+    """The measured command for one renderer."""
+    argv = [PY, "-m", "manim", "render", "-ql", "--progress_bar", "none", "--disable_caching",
+            "--media_dir", "media"]
+    if renderer == "opengl":
+        argv += ["--renderer=opengl", "--format", "mp4"]
+    return [*argv, "scene.py", "HatScene"]
+
+
+def frames(video: Path, fractions: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 0.95)) -> list[Any]:
+    """Frames at fractions of the video's length, as 320x180 RGB arrays."""
+    import av
+    import numpy as np
+
+    with av.open(str(video)) as container:
+        decoded = [f.to_image().convert("RGB").resize((320, 180)) for f in container.decode(video=0)]
+    return [np.asarray(decoded[min(len(decoded) - 1, int(f * len(decoded)))], dtype=np.float32)
+            for f in fractions]
+
+
+def similarity(a: Path, b: Path) -> float:
+    """100 - mean absolute pixel difference in percent of full scale, over matching frames."""
+    import numpy as np
+
+    diffs = [float(np.mean(np.abs(x - y))) for x, y in zip(frames(a), frames(b), strict=True)]
+    return 100.0 * (1.0 - sum(diffs) / len(diffs) / 255.0)
+
+
+def three_d(*, quick: bool) -> Result:
+    """Cairo against OpenGL with frame similarity; profile; resolution sweep (full run only)."""
+    runs = 1 if quick else 3
+    result = new_result("3d", command="", quick=quick,
+                        scope="a Mexican-hat surface (24 x 48 faces), axes, one formula, 6 s at "
+                              f"quality l, camera rotating for 3 s; {runs} run(s) per renderer")
+    cairo: list[float] = []
+    gl: list[float] = []
+    gl_one: list[float] = []
+    similar: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        total, buckets, top = profile_cairo(work / "profile")
-        cairo = render(work / "cairo", (24, 48), "cairo")
-        opengl = render(work / "opengl", (24, 48), "opengl")
-        sweep = [(res, render(work / f"res-{res[0]}", res, "cairo")) for res in ((8, 16), (16, 32), (24, 48), (32, 64))]
-    body = [f"Measured on {machine()}. The scene: a Mexican-hat surface (24 x 48 faces), axes, "
-            "one formula, 6 s of video at quality l (480p15), camera rotating for 3 s.", "",
-            f"### Where a Cairo render's time goes (cProfile, in-process, {total:.1f} s)", "",
-            "| spent on | own time s | share |", "|---|---|---|"]
-    own = sum(t for _, t in buckets)
-    body += [f"| {name} | {t:.2f} | {t / own:.0%} |" for name, t in buckets]
-    body += ["", "Top functions by own time: " + "; ".join(top), "",
-             "### Cairo against OpenGL (subprocess renders, same scene)", "",
-             "| renderer | seconds |", "|---|---|",
-             f"| Cairo | {cairo:.1f} |", f"| OpenGL (Xvfb + Mesa llvmpipe) | {opengl:.1f} |", "",
-             f"Ratio OpenGL / Cairo: **{opengl / cairo:.2f}**.", "",
-             "### Cairo time against surface resolution", "",
-             "| resolution (u x v faces) | seconds |", "|---|---|"]
-    body += [f"| {r[0]} x {r[1]} | {s:.1f} |" for r, s in sweep]
-    text = "\n".join(body)
-    write_section("3D scenes: where the time goes", text)
-    print(text)
-
-
-if __name__ == "__main__":
-    main()
+        for run in range(runs):
+            sides = ["cairo", "opengl", "opengl-1"]
+            out: dict[str, tuple[float, Path]] = {}
+            for side in sides if run % 2 == 0 else sides[::-1]:
+                extra = {"LP_NUM_THREADS": "1"} if side == "opengl-1" else None
+                out[side] = render(work / f"{side}-{run}", (24, 48), side.split("-")[0], extra)
+            cairo.append(out["cairo"][0])
+            gl.append(out["opengl"][0])
+            gl_one.append(out["opengl-1"][0])
+            similar.append(similarity(out["cairo"][1], out["opengl"][1]))
+        result["figures"] += [
+            figure("OpenGL (Mesa, every core) / Cairo", [g / c for g, c in zip(gl, cairo, strict=True)],
+                   unit="x", baseline="Cairo render of the same scene", command=command_line(render_argv("opengl")),
+                   parts={"Cairo": cairo, "OpenGL": gl}),
+            figure("OpenGL (Mesa, LP_NUM_THREADS=1) / Cairo", [g / c for g, c in zip(gl_one, cairo, strict=True)],
+                   unit="x", baseline="Cairo render of the same scene (one core each)",
+                   parts={"OpenGL, one Mesa thread": gl_one}),
+            figure("frame similarity, OpenGL against Cairo", similar, unit="%",
+                   baseline="the Cairo video's frames at 20, 40, 60, 80, 95% of its length"),
+        ]
+        if not quick:
+            total, buckets, top = profile_cairo(work / "profile")
+            own = sum(t for _, t in buckets)
+            result["tables"].append({
+                "title": f"Where a Cairo render's time goes (cProfile, in-process, one run, {total:.1f} s)",
+                "columns": ["spent on", "own time s", "share %"],
+                "rows": [[name, round(t, 2), round(100 * t / own, 1)] for name, t in buckets]})
+            result["notes"].append("Top functions by own time: " + "; ".join(top))
+            sweep = [(res, render(work / f"res-{res[0]}", res, "cairo")[0])
+                     for res in ((8, 16), (16, 32), (24, 48), (32, 64))]
+            result["tables"].append({
+                "title": "Cairo time against surface resolution (one run each)",
+                "columns": ["resolution (u x v faces)", "seconds"],
+                "rows": [[f"{r[0]} x {r[1]}", round(s, 2)] for r, s in sweep]})
+    result["notes"].append("Similarity is 100% minus the mean absolute pixel difference (0-255 "
+                           "scale) of frames at the same times, scaled to 320x180; the renderers "
+                           "antialias and shade differently, so identical pictures score below 100%.")
+    return result

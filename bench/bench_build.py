@@ -1,160 +1,178 @@
-"""Benchmarks 2, 3 and 4 of issue 5: no-op rebuild, incremental rebuild, site scale.
+"""No-op rebuild, incremental rebuild and site scale.
 
-    .venv/bin/python bench/bench_build.py [--sizes 50,200,1000]
+- noop: `mathreel build` with nothing changed against a bare `mkdocs build` of the same built
+  project, in alternating pairs (who goes first swaps each pair), ratio per pair.
+- incremental: one anchor changed in a 50-concept synthetic gallery: the rebuild against one
+  scene's render plus the site build, measured side by side.
+- scale: site build time and peak memory for 50, 200, 1000 concepts with cached media, and the
+  index page's transfer size.
 
-2. No-op rebuild: `mathreel build` with nothing changed against a bare `mkdocs build`
-   of the same site (both processes, same project).
-3. Incremental: one anchor changed in a 50-concept synthetic gallery: the rebuild
-   against one scene's render plus the site build.
-4. Scale: site build time and peak memory for 50, 200, 1000 concepts with cached media,
-   and the index page's transfer size (posters lazy-loaded).
-
-Synthetic galleries use one real render copied under every concept's own render key
-(the media is cached, as the benchmark asks), so only the measured step does real work.
+Synthetic galleries for incremental and scale have one real render and one real notes PDF,
+published again under every other concept's own keys by the build itself (its render and
+notes steps are swapped for a copy in-process while seeding), so the measured step is the
+only real work and the keys are exactly the ones the build computes.
 """
 
 from __future__ import annotations
 
-import argparse
+import gzip
 import json
-import os
 import shutil
-import sys
-import time
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import (
+    OUTPUT,
+    PY,
+    Result,
+    command_line,
+    figure,
+    make_gallery,
+    new_result,
+    timed,
+    wall,
+)
 
-from bench.common import OUTPUT, machine, make_gallery, timed, write_section
-
-PY = sys.executable
-ENV = {**{k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}, "NO_MKDOCS_2_WARNING": "1"}
+MATHREEL = [PY, "-m", "builder", "build", "-q", "l", "--quiet"]
+MKDOCS = [PY, "-m", "mkdocs", "build", "-q"]
 
 
 def seed_cache(root: Path) -> None:
-    """Render one concept for real, then publish copies of it under every other concept's key."""
+    """Render and compile notes for one concept for real; publish copies under every other key."""
+    import builder.build as build_module
     from builder.build import BuildOptions, run_pipeline
-    from builder.notes import notes_key
+    from builder.notes import cached_notes
+    from builder.render import collect_outputs, publish_outputs
     from builder.settings import load_settings
 
     settings, _ = load_settings(root / "mkdocs.yml")
     settings = settings.with_overrides(quality="l")
     first = sorted((root / "concepts").glob("*.yaml"))[0].stem
-    run_pipeline(settings, BuildOptions(only=(first,)))
-    # Generate every scene (cheap) without rendering: a pipeline run would render them all,
-    # so write the template scenes directly, then copy the one render under each key.
-    from builder.author import ensure_scene
-    from builder.notes import notes_key_parts, pandoc_version
-    from builder.render import render_job
-    from builder.spec import load_concepts
-
-    concepts = load_concepts(settings.concepts_dir)
-    titles = {c.slug: c.title for c in concepts}
-    report = json.loads(settings.report_path.read_text())
-    source = report["concepts"][first]
-    render_src = settings.render_dir / source["render_key"]
+    run_pipeline(settings, BuildOptions(only=(first,), site=False))
+    source = json.loads(settings.report_path.read_text())["concepts"][first]
+    render_files = collect_outputs(settings.render_dir / source["render_key"])
     notes_src = settings.notes_dir / source["notes_key"]
-    for concept in concepts:
-        entry = ensure_scene(concept, settings, titles, regenerate=False).entry
-        job = render_job(concept.slug, entry.source, entry.scene_class or concept.scene_class, "l")
-        if not (settings.render_dir / job.key).exists():
-            shutil.copytree(render_src, settings.render_dir / job.key)
-        parts = notes_key_parts(concept, entry.notes, render_key=job.key, pandoc=pandoc_version(), page_url=None, titles=titles)
+
+    def copy_render(job: Any, settings: Any, runner: Any, remote: Any) -> Any:
+        return publish_outputs(job, render_files, settings.render_dir)
+
+    def copy_notes(concept: Any, notes: str, *, parts: Any, notes_dir: Path, **_: Any) -> Any:
+        from builder.notes import notes_key
+
         key = notes_key(parts)
-        if not (settings.notes_dir / key).exists():
-            shutil.copytree(notes_src, settings.notes_dir / key)
-    # One full pass records every key in the report (no renders: all cached now).
-    run_pipeline(settings, BuildOptions())
+        if not (notes_dir / key).exists():
+            shutil.copytree(notes_src, notes_dir / key)
+        return cached_notes(notes_dir, key)
+
+    saved = build_module._render, build_module.build_notes
+    build_module._render, build_module.build_notes = copy_render, copy_notes  # type: ignore[assignment]
+    try:
+        run_pipeline(settings, BuildOptions(site=False))
+    finally:
+        build_module._render, build_module.build_notes = saved  # type: ignore[assignment]
 
 
-def mathreel(root: Path, *args: str) -> float:
-    return timed([PY, "-m", "builder", "build", "-q", "l", "--quiet", *args], root, ENV)[0]
-
-
-def mkdocs(root: Path) -> tuple[float, int]:
-    return timed([PY, "-m", "mkdocs", "build", "-q"], root, ENV)
-
-
-def bench_noop(work: Path) -> str:
-    root = make_gallery(work / "noop", 8)
-    seed_cache(root)
-    mathreel(root)  # warm: site built once
-    runs = [(mathreel(root), mkdocs(root)[0]) for _ in range(3)]
-    ours = min(r[0] for r in runs)
-    bare = min(r[1] for r in runs)
+def _statuses(root: Path) -> list[str]:
     report = json.loads((root / ".cache/build/report.json").read_text())
-    statuses = {c["status"] for c in report["concepts"].values()}
-    return (f"8 concepts, all cached (statuses after the run: {sorted(statuses)}; no render, "
-            f"no PDF compile, no model call).\n\n"
-            f"| command | best of 3 |\n|---|---|\n| `mathreel build` (no-op) | {ours:.2f} s |\n"
-            f"| `mkdocs build` (same site) | {bare:.2f} s |\n\n**Ratio: {ours / bare:.2f}x** (goal: at most 1.3x)")
+    return sorted({c["status"] for c in report["concepts"].values()})
 
 
-def bench_incremental(work: Path) -> str:
-    root = make_gallery(work / "incremental", 50)
+def noop(*, quick: bool) -> Result:
+    """Alternating pairs of a no-op `mathreel build` and a bare `mkdocs build`."""
+    pairs, count = (3, 4) if quick else (7, 8)
+    result = new_result("noop", command="", quick=quick,
+                        scope=f"{count} synthetic concepts, built for real once at quality l; "
+                              f"{pairs} alternating pairs")
+    root = make_gallery(OUTPUT / "build" / "noop", count)
+    wall(MATHREEL, root)  # a real first build: renders, notes, site
+    wall(MATHREEL, root)  # and one no-op, so both sides start warm (page cache, .pyc)
+    ours: list[float] = []
+    bare: list[float] = []
+    for index in range(pairs):
+        # Who goes first swaps every pair, so a drift (another process, thermal) hits both sides.
+        if index % 2 == 0:
+            ours.append(wall(MATHREEL, root)[0])
+            bare.append(wall(MKDOCS, root)[0])
+        else:
+            bare.append(wall(MKDOCS, root)[0])
+            ours.append(wall(MATHREEL, root)[0])
+    statuses = _statuses(root)
+    result["figures"].append(figure(
+        "no-op rebuild / bare mkdocs build", [o / b for o, b in zip(ours, bare, strict=True)],
+        unit="x", baseline="`mkdocs build` of the same built project, same pair",
+        goal=("<=", 1.3), command=command_line(MATHREEL),
+        parts={"mathreel build (no-op)": ours, "mkdocs build": bare},
+        note="" if statuses == ["cached"] else f"the no-op run was not a no-op: statuses {statuses}"))
+    result["notes"].append(f"Concept statuses after the last no-op run: {', '.join(statuses)} "
+                           "(cached = no render, no PDF compile, no model call).")
+    return result
+
+
+def incremental(*, quick: bool) -> Result:
+    """One anchor changed in a 50-concept gallery: rebuild against render + site."""
+    size = 10 if quick else 50
+    runs = 1 if quick else 3
+    result = new_result("incremental", command="", quick=quick,
+                        scope=f"{size} synthetic concepts, cached media; {runs} runs, each "
+                              "changing a different concept's anchor")
+    work = OUTPUT / "build"
+    root = make_gallery(work / "incremental", size)
     seed_cache(root)
-    mathreel(root)
-    spec = root / "concepts" / "concept-0017.yaml"
-    spec.write_text(spec.read_text().replace("r^2'", "R^2'"))
-    rebuild = mathreel(root)
-    # The reference: one scene's render plus the site build, measured now, side by side.
-    scene = root / "scenes" / "concept-0017" / "scene.py"
-    ref_dir = work / "incremental-ref"
-    ref_dir.mkdir(exist_ok=True)
-    shutil.copy(scene, ref_dir / "scene.py")
-    (ref_dir / "manim.cfg").write_text("[CLI]\nnotify_outdated_version = False\n")
-    render, _ = timed([PY, "-m", "manim", "render", "-ql", "--progress_bar", "none",
-                       "scene.py", "Concept0017Scene"], ref_dir, ENV)
-    site, _ = mkdocs(root)
-    reference = render + site
-    return (f"50 synthetic concepts, one anchor changed.\n\n"
-            f"| step | seconds |\n|---|---|\n| `mathreel build` after the change | {rebuild:.2f} |\n"
-            f"| `manim -ql` of that one scene | {render:.2f} |\n| `mkdocs build` | {site:.2f} |\n\n"
-            f"**Ratio: {rebuild / reference:.2f}x** of render + site (goal: at most 1.3x)")
+    wall(MATHREEL, root)
+    ratios: list[float] = []
+    rebuilds: list[float] = []
+    references: list[float] = []
+    for run in range(runs):
+        number = 7 + run * 3
+        spec = root / "concepts" / f"concept-{number:04d}.yaml"
+        spec.write_text(spec.read_text().replace("r^2'", "R^2'"))
+        rebuild = wall(MATHREEL, root)[0]
+        # The reference, measured now: the one scene's render plus the site build.
+        scene = root / "scenes" / f"concept-{number:04d}" / "scene.py"
+        ref_dir = work / "incremental-ref"
+        shutil.rmtree(ref_dir, ignore_errors=True)
+        ref_dir.mkdir(parents=True)
+        shutil.copy(scene, ref_dir / "scene.py")
+        (ref_dir / "manim.cfg").write_text("[CLI]\nnotify_outdated_version = False\n")
+        meta = json.loads((scene.parent / "meta.json").read_text())
+        render = wall([PY, "-m", "manim", "render", "-ql", "--disable_caching", "--progress_bar", "none",
+                       "scene.py", str(meta.get("scene_class") or f"Concept{number:04d}Scene")], ref_dir)[0]
+        site = wall(MKDOCS, root)[0]
+        rebuilds.append(rebuild)
+        references.append(render + site)
+        ratios.append(rebuild / (render + site))
+    result["figures"].append(figure(
+        "rebuild after one anchor changed / (one render + site build)", ratios, unit="x",
+        baseline="`manim render -ql --disable_caching` of that scene plus `mkdocs build`",
+        goal=("<=", 1.3), command=command_line(MATHREEL),
+        parts={"mathreel build": rebuilds, "render + mkdocs build": references}))
+    return result
 
 
-def bench_scale(work: Path, sizes: list[int]) -> str:
+def scale(*, quick: bool) -> Result:
+    """Site build time, peak memory and index size against the number of concepts."""
+    sizes = [20, 50] if quick else [50, 200, 1000]
+    result = new_result("scale", command="", quick=quick,
+                        scope=f"synthetic galleries of {', '.join(map(str, sizes))} concepts, "
+                              "cached media; one run per size")
     rows = []
     for size in sizes:
-        root = make_gallery(work / f"scale-{size}", size)
-        started = time.perf_counter()
+        root = make_gallery(OUTPUT / "build" / f"scale-{size}", size)
         seed_cache(root)
-        time.perf_counter() - started
-        seconds, peak = mkdocs(root)
-        index = root / "site" / "index.html"
-        html = index.read_bytes()
-        import gzip
-
-        rows.append((size, seconds, peak / 1024, len(html) / 1024, len(gzip.compress(html, 6)) / 1024,
-                     html.count(b'loading="lazy"')))
-    table = ("| concepts | site build s | ms per concept | peak RSS MB | index.html KB | gzip KB (transfer) | lazy posters |\n"
-             "|---|---|---|---|---|---|---|\n")
-    table += "".join(f"| {n} | {s:.2f} | {s / n * 1000:.1f} | {m:.0f} | {k:.0f} | {z:.0f} | {lazy} |\n"
-                     for n, s, m, k, z, lazy in rows)
-    return ("Site build with cached media (`mkdocs build` of the gallery). The index's transfer "
-            "is index.html (gzip, as static hosts such as GitHub Pages serve it) plus the theme's "
-            "shared assets; posters are `loading=\"lazy\"`, previews load on hover, videos "
-            "`preload=\"none\"`. Above 100 concepts (`nav_concepts_limit`) concept pages leave "
-            "the sidebar, which every page would otherwise repeat.\n\n" + table)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="50,200,1000")
-    parser.add_argument("--only", choices=("noop", "incremental", "scale"))
-    args = parser.parse_args()
-    work = OUTPUT / "build"
-    work.mkdir(parents=True, exist_ok=True)
-    header = f"Measured on {machine()}."
-    if args.only in (None, "noop"):
-        write_section("2. No-op rebuild", header + "\n\n" + bench_noop(work))
-    if args.only in (None, "incremental"):
-        write_section("3. Incremental rebuild", header + "\n\n" + bench_incremental(work))
-    if args.only in (None, "scale"):
-        sizes = [int(s) for s in args.sizes.split(",")]
-        write_section("4. Scale", header + "\n\n" + bench_scale(work, sizes))
-    print(Path(__file__).resolve().parent / "RESULTS.md")
-
-
-if __name__ == "__main__":
-    main()
+        seconds, peak = timed(MKDOCS, root)
+        html = (root / "site" / "index.html").read_bytes()
+        rows.append({"concepts": size, "site build s": round(seconds, 2),
+                     "ms per concept": round(seconds / size * 1000, 1),
+                     "peak RSS MB": round(peak / 1024, 1), "index.html KB": round(len(html) / 1024, 1),
+                     "gzip KB (transfer)": round(len(gzip.compress(html, 6)) / 1024, 1),
+                     "lazy posters": html.count(b'loading="lazy"'), "runs": 1})
+    result["tables"].append({
+        "title": "Site build with cached media (`mkdocs build`)",
+        "columns": ["concepts", "site build s", "ms per concept", "peak RSS MB", "index.html KB",
+                    "gzip KB (transfer)", "lazy posters", "runs"],
+        "rows": rows})
+    result["notes"].append(
+        "The index's transfer is index.html gzipped (as static hosts serve it) plus the theme's "
+        "shared assets; posters are `loading=\"lazy\"`, previews load on hover, videos "
+        "`preload=\"none\"`. No goal is set for these figures.")
+    return result

@@ -1,88 +1,152 @@
-"""Issue 4 benchmark: time from a broken scene to its diagnosis, against a plain render.
+"""Time from a broken scene to its diagnosis: a cold `mathreel check` against a plain render.
 
-    .venv/bin/python bench/bench_checks.py
+For every scene of tests/corpus/broken/, both sides are cold subprocesses in fresh folders
+(no warm import, no TeX cache): `mathreel check FILE` (the static checks, the LaTeX preflight
+and the cheap preflight run of the scene) against `python -m manim render -ql FILE Scene`,
+which is how a user finds out without mathreel: it runs until it fails (or, for the silent
+mistakes, renders to the end). Reported: the median of the per-file ratios and the ratio of
+the totals, for the whole corpus and for the files whose error only shows at run time.
 
-For every scene of tests/corpus/broken/: the check ladder (static steps, the LaTeX
-preflight, and the dry run when the static steps pass) against `manim -qm` of the
-same file, which is how a user finds out without mathreel. Medians, one run.
+The run-time-error answers of tests/corpus/real/ (model-style scenes that fail late, after a
+long stretch of valid animation, as tests/corpus/real/expected.json declares) are measured the
+same way and reported as a third set of their own.
+
+    .venv/bin/python -m bench --only diagnosis                       # measured, saved
+    .venv/bin/python -m bench.bench_checks --file heat_rod_manimcolor_tuple.py   # smoke: printed only
 """
 
 from __future__ import annotations
 
-import ast
+import argparse
+import json
+import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import REPO, machine, write_section
-from builder.checks import check_scene, dry_run
-from builder.render import scrubbed_env
-from builder.runner import run
+from bench.common import MANIM_CFG, PY, REPO, Result, figure, new_result, wall
 
 CORPUS = REPO / "tests" / "corpus" / "broken"
+REAL = REPO / "tests" / "corpus" / "real"
+MATHREEL = str(Path(PY).parent / "mathreel")
+#: The quick subset: one file per kind of failure, the run-time one included.
+QUICK = ("syntax_missing_colon.py", "api_show_creation.py", "latex_undefined_command.py",
+         "dryrun_zero_division.py")
+#: The quick subset of the model-style answers: the one that fails soonest in a plain render.
+QUICK_REAL = ("tangent_label_next_to_none.py",)
+
+
+def expected_step(source: str) -> str:
+    """The step the corpus file says its error belongs to (`# expect: step=...`)."""
+    found = re.search(r"^# expect: step=(\S+)", source, re.M)
+    return found.group(1) if found else "?"
 
 
 def scene_class(source: str) -> str:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return "BrokenScene"
-    names = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    """The last `class X(...)` of the file: what `mathreel check FILE` expects by default."""
+    names = re.findall(r"^class (\w+)\s*[(:]", source, re.M)
     return names[-1] if names else "BrokenScene"
 
 
-def diagnose(source: str, cls: str, work: Path) -> float:
-    started = time.perf_counter()
-    result = check_scene(source, scene_class=cls, runner=run, workdir=work / "check")
-    if result.ok:
-        dry_run(result.source, scene_class=cls, runner=run, workdir=work / "dry",
-                env=scrubbed_env(work / "home"))
-    return time.perf_counter() - started
+def real_runtime_errors() -> dict[str, str]:
+    """The run-time-error answers of tests/corpus/real/: file name -> the scene that fails."""
+    data = json.loads((REAL / "expected.json").read_text(encoding="utf-8"))
+    # `mathreel check FILE` expects the file's last scene; a plain render must name the same one
+    return {e["file"]: e["scenes"][-1] for e in data["files"]
+            if e["expected"]["outcome"] == "runtime-error"}
 
 
-def plain_render(path: Path, cls: str, work: Path) -> float:
-    (work / "manim.cfg").write_text("[CLI]\nnotify_outdated_version = False\n")
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "manim", "render", "-qm", "--progress_bar", "none",
-                    "--media_dir", str(work / "media"), str(path), cls], cwd=work,
-                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   timeout=600)
-    return time.perf_counter() - started
+def measure(path: Path, *, step: str | None = None, scene: str | None = None,
+            corpus: str = "broken") -> dict[str, object]:
+    """Both sides for one file, each in its own fresh folder."""
+    source = path.read_text()
+    with tempfile.TemporaryDirectory(prefix="bench-check-") as tmp:
+        ours, ours_rc = wall([MATHREEL, "check", str(path)], Path(tmp), check=False, timeout=900)
+    with tempfile.TemporaryDirectory(prefix="bench-manim-") as tmp:
+        (Path(tmp) / "manim.cfg").write_text(MANIM_CFG)
+        plain, plain_rc = wall([PY, "-m", "manim", "render", "-ql", "--progress_bar", "none",
+                                "--media_dir", str(Path(tmp) / "media"), str(path),
+                                scene or scene_class(source)],
+                               Path(tmp), check=False, timeout=900)
+    return {"file": path.name, "corpus": corpus, "step": step or expected_step(source),
+            "mathreel check s": round(ours, 3),
+            "exit": ours_rc, "manim -ql s": round(plain, 3), "manim exit": plain_rc,
+            "ratio": round(ours / plain, 4)}
 
 
-def main() -> None:
-    files = sorted(CORPUS.glob("*.py"))
-    check_scene("from manim import *\n", scene_class="X", latex=False)  # warm the in-process import
-    ratios, diags, renders = [], [], []
-    for path in files:
-        source = path.read_text()
-        cls = scene_class(source)
-        with tempfile.TemporaryDirectory() as tmp:
-            d = diagnose(source, cls, Path(tmp))
-        with tempfile.TemporaryDirectory() as tmp:
-            r = plain_render(path, cls, Path(tmp))
-        diags.append(d)
-        renders.append(r)
-        ratios.append(d / r)
-    body = (f"Measured on {machine()}, {len(files)} broken scenes from tests/corpus/broken/.\n\n"
-            "| | median s | total s |\n|---|---|---|\n"
-            f"| diagnosis (checks, LaTeX preflight, dry run when needed) | {statistics.median(diags):.2f} | {sum(diags):.1f} |\n"
-            f"| plain `manim -qm` of the same file | {statistics.median(renders):.2f} | {sum(renders):.1f} |\n\n"
-            f"**Median per-scene ratio: {statistics.median(ratios):.1%}** of the plain render "
-            f"(goal: under 15%); ratio of medians {statistics.median(diags) / statistics.median(renders):.1%}; "
-            f"ratio of totals {sum(diags) / sum(renders):.1%} (the few scenes that need a dry run "
-            "dominate the total: a dry run is a Manim process of its own).\n\n"
-            "The plain render of a broken scene stops at the error, so this is the time to *learn* of "
-            "the error either way. Scenes whose error only shows at run time pay for a dry run "
-            "(Manim's import and the scene's construct without frames).")
-    write_section("Check ladder: time to diagnosis", body)
-    print(body)
+def _figures(rows: list[dict[str, object]], what: str) -> list[dict[str, object]]:
+    ours = [float(r["mathreel check s"]) for r in rows]  # type: ignore[arg-type]
+    plain = [float(r["manim -ql s"]) for r in rows]  # type: ignore[arg-type]
+    ratios = [float(r["ratio"]) for r in rows]  # type: ignore[arg-type]
+    baseline = "cold `python -m manim render -ql FILE Scene`, run until it fails"
+    note = ("a cold check pays Python, the builder's and Manim's imports, and a LaTeX run: "
+            "on files a plain render rejects in about as long, the ratio cannot be small")
+    return [
+        figure(f"{what}: median of per-file ratios", ratios, unit="x", baseline=baseline,
+               goal=("<=", 0.15), command="mathreel check FILE", across="files",
+               note=note if statistics.median(ratios) > 0.15 else ""),
+        # The ratio of totals is one number from one set of runs, not a sample of ratios.
+        figure(f"{what}: ratio of totals", [sum(ours) / sum(plain)], unit="x", baseline=baseline,
+               goal=("<=", 0.15), command="mathreel check FILE",
+               parts={"mathreel check (sum over files)": [sum(ours)],
+                      "manim render -ql (sum over files)": [sum(plain)]},
+               note="the files whose error shows only at run time dominate the total: the check "
+                    "runs the scene too" if sum(ours) / sum(plain) > 0.15 else ""),
+    ]
+
+
+def diagnosis(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
+    """Every broken file and every run-time-error answer (or the quick five), both sides cold.
+
+    `only` (file names) limits the run to those files, for a smoke run of the benchmark.
+    """
+    real_errors = real_runtime_errors()
+    files = [CORPUS / name for name in QUICK] if quick else sorted(CORPUS.glob("*.py"))
+    real = [REAL / name for name in (QUICK_REAL if quick else sorted(real_errors))]
+    if only:
+        files = [f for f in sorted(CORPUS.glob("*.py")) if f.name in only]
+        real = [REAL / name for name in sorted(real_errors) if name in only]
+    total = len(list(CORPUS.glob("*.py")))
+    result = new_result("diagnosis", command="", quick=quick,
+                        scope=f"{len(files)} of the {total} broken files of tests/corpus/broken/ and "
+                              f"{len(real)} of the {len(real_errors)} run-time-error answers of "
+                              "tests/corpus/real/, one run each")
+    rows = [measure(path) for path in files]
+    rows += [measure(path, step="dryrun", scene=real_errors[path.name], corpus="real") for path in real]
+    runtime = [r for r in rows if r["step"] == "dryrun"]
+    answers = [r for r in rows if r["corpus"] == "real"]
+    result["figures"] += _figures(rows, f"all files ({len(rows)})")
+    if runtime:
+        result["figures"] += _figures(runtime, f"run-time errors only ({len(runtime)} "
+                                               f"file{'s' * (len(runtime) != 1)})")
+    if answers:
+        result["figures"] += _figures(answers, f"model-style answers failing late ({len(answers)} "
+                                               f"file{'s' * (len(answers) != 1)}, tests/corpus/real)")
+    result["tables"].append({"title": "Per file", "columns": list(rows[0]), "rows": rows})
+    result["notes"].append(
+        "`exit` is mathreel check's exit status (1: it found something); `manim exit` 0 means the "
+        "plain render did not fail at all (a silent mistake such as a non-raw `\\frac`, or an old "
+        "name Manim still accepts), so the user learns of it only by watching the video.")
+    result["notes"].append(
+        "The tests/corpus/real rows are model-style answers whose error comes late, after a long "
+        "stretch of valid animation (a 6-element ManimColor, `None - float` from a layout call on a "
+        "helper's missing return, an unknown keyword hidden in a style dict): a plain render draws "
+        "every frame before it; the check's preflight skips animations to their end states.")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """A smoke run on the named files: the result is printed, never saved to bench/results/."""
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_checks", description=main.__doc__)
+    parser.add_argument("--file", action="append", required=True, metavar="NAME",
+                        help="a file name of tests/corpus/broken or tests/corpus/real (repeatable)")
+    args = parser.parse_args(argv)
+    result = diagnosis(quick=False, only=tuple(args.file))
+    result["smoke"] = True
+    print(json.dumps(result, indent=2, sort_keys=True))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

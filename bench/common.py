@@ -1,31 +1,112 @@
-"""Helpers shared by the benchmark scripts: synthetic galleries, timing, RESULTS.md sections."""
+"""Helpers shared by the benchmarks: machine facts, timing, synthetic galleries, result files.
+
+Every benchmark returns a `Result` (plain JSON data); `save_result` writes it to
+`bench/results/<name>.json`, and `bench/report.py` renders RESULTS.md from those files only.
+"""
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
 import os
-import re
+import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-OUTPUT = Path(__file__).resolve().parent / "output"
+BENCH = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH / "results"
+RESULTS_MD = BENCH / "RESULTS.md"
+OUTPUT = BENCH / "output"
+PY = sys.executable
+#: Renders and builds never see API keys; MkDocs' end-of-life notice is noise in timings.
+ENV = {**{k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}, "NO_MKDOCS_2_WARNING": "1"}
+#: Manim asks PyPI for its newest version after every CLI render unless told not to.
+MANIM_CFG = "[CLI]\nnotify_outdated_version = False\n"
+
+Result = dict[str, Any]
 
 
-def machine() -> str:
-    """One line describing where the figures were measured."""
-    cpu = "unknown CPU"
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (or 'unknown CPU')."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}"
+    return "unknown CPU"
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures were measured: cores, CPU, Python."""
+    return {"cores": os.cpu_count() or 1, "cpu": cpu_model(), "python": sys.version.split()[0]}
+
+
+def summarize(samples: list[float]) -> dict[str, Any]:
+    """Median and spread (min..max) of raw samples; everything rounded so JSON stays stable."""
+    values = [float(s) for s in samples]
+    return {"samples": [round(v, 4) for v in values], "runs": len(values),
+            "median": round(statistics.median(values), 4) if values else None,
+            "min": round(min(values), 4) if values else None,
+            "max": round(max(values), 4) if values else None}
+
+
+def figure(label: str, samples: list[float], *, unit: str, baseline: str,
+           goal: tuple[str, float] | None = None, note: str = "", command: str = "",
+           parts: dict[str, list[float]] | None = None, across: str = "runs") -> dict[str, Any]:
+    """One reported figure: raw samples and their summary, what it is compared with, the goal.
+
+    `unit` is "x" (a ratio of ours to the baseline), "s" or "%"; `goal` is ("<=", value) or
+    (">=", value), judged on the median. `parts` keeps the raw samples behind a ratio (ours and
+    the baseline's seconds), so a reader can recompute it. `note` is what we learned, shown
+    next to a miss; `command` is what was measured, as a user would type it. `across` says
+    what the samples are: repeated runs of one thing ("runs"), or one run each of different
+    things ("files"), whose spread is variety, not noise.
+    """
+    out: dict[str, Any] = {"label": label, "unit": unit, "baseline": baseline, "across": across,
+                           **summarize(samples)}
+    if goal is not None:
+        op, value = goal
+        median = out["median"]
+        met = median is not None and (median <= value if op == "<=" else median >= value)
+        out["goal"] = {"op": op, "value": value}
+        out["met"] = bool(met)
+    if parts:
+        out["parts"] = {name: summarize(values) for name, values in sorted(parts.items())}
+    if note:
+        out["note"] = note
+    if command:
+        out["command"] = command
+    return out
+
+
+def new_result(name: str, *, command: str, scope: str, quick: bool) -> Result:
+    """The common head of a result file: what ran, where, when."""
+    return {"name": name, "command": command, "scope": scope, "quick": quick,
+            "date": _dt.date.today().isoformat(), "machine": machine(),
+            "figures": [], "tables": [], "notes": []}
+
+
+def save_result(result: Result) -> Path:
+    """Write bench/results/<name>.json (sorted keys, so diffs show only what changed)."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{result['name']}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def command_line(argv: list[str]) -> str:
+    """A command as a user would type it (the venv's python shown as `python`)."""
+    shown = ["python" if a == PY else a for a in argv]
+    return shlex.join(shown)
 
 
 _MEASURE = ("import resource, subprocess, sys; "
@@ -40,19 +121,43 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tupl
     The command runs under a fresh Python parent, so the peak is this command's alone.
     """
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _MEASURE, *argv], cwd=cwd, env=env, check=True,
+    done = subprocess.run([PY, "-c", _MEASURE, *argv], cwd=cwd, env=env or ENV, check=True,
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
     return seconds, int(done.stdout.strip().splitlines()[-1])
 
 
-def make_gallery(dest: Path, count: int, *, concepts_from: Path | None = None) -> Path:
+def wall(argv: list[str], cwd: Path, env: dict[str, str] | None = None, *,
+         check: bool = True, timeout: float = 1800) -> tuple[float, int]:
+    """Run a command with its output discarded; return (wall seconds, exit status)."""
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, env=env or ENV, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+    seconds = time.perf_counter() - started
+    if check and done.returncode != 0:
+        raise RuntimeError(f"{command_line(argv)} exited {done.returncode} in {cwd}")
+    return seconds, done.returncode
+
+
+def gallery_config(*, offline: bool = True, extra: str = "") -> str:
+    """The repo's mkdocs.yml, offline, with extra lines added under the mathreel plugin."""
+    config = (REPO / "mkdocs.yml").read_text()
+    if offline:
+        config = config.replace("offline: false", "offline: true")
+    if extra:
+        marker = "  - mathreel:\n"
+        lines = "".join(f"      {line}\n" for line in extra.strip().splitlines())
+        config = config.replace(marker, marker + lines, 1)
+    return config
+
+
+def make_gallery(dest: Path, count: int, *, concepts_from: Path | None = None,
+                 offline: bool = True, extra: str = "") -> Path:
     """A gallery project with the repo's config and `count` synthetic template concepts."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    config = (REPO / "mkdocs.yml").read_text().replace("offline: false", "offline: true")
-    (dest / "mkdocs.yml").write_text(config)
+    (dest / "mkdocs.yml").write_text(gallery_config(offline=offline, extra=extra))
     shutil.copytree(REPO / "docs", dest / "docs")
     shutil.copytree(REPO / "site_overrides", dest / "site_overrides")
     concepts = dest / "concepts"
@@ -75,12 +180,3 @@ def make_gallery(dest: Path, count: int, *, concepts_from: Path | None = None) -
             f"  - label: Identity {i}\n    latex: 'x_{{{i}}}^2 + y^2 = r^2'\n"
             "scene:\n  duration: 5\n")
     return dest
-
-
-def write_section(title: str, body: str) -> None:
-    """Replace (or add) one `## title` section of bench/RESULTS.md."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nEach section is written by the script it names; ratios are measured side by side in one run.\n"
-    section = f"## {title}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    RESULTS.write_text(text)

@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from builder.errors import GenerateError, MathreelError
 from builder.keys import explain_change, make_key
 from builder.render import manim_version, scrubbed_env
 from builder.runner import Runner, run
+from builder.sandbox import SANDBOXED, Policy, require
 from builder.scenes import SceneEntry, read_entry, update_meta, write_entry
 from builder.settings import Settings
 from builder.spec import Concept
@@ -99,8 +100,25 @@ def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *
     if model is None:
         if entry is not None and entry.provenance == "model" and not regenerate:
             return Authored(entry)  # cached model scene, used as it is offline
-        return _template(concept, settings, titles, entry, regenerate)
+        authored = _template(concept, settings, titles, entry, regenerate)
+        if authored.reason and not settings.offline:
+            # A newcomer's first concept: say why no model wrote it, and what to set.
+            authored = Authored(authored.entry, f"{authored.reason}; anchor template because "
+                                f"{_no_model_reason(concept, settings, env)}", authored.failure)
+        return authored
     return _model(concept, settings, model, entry, regenerate, runner, env, on_model_progress)
+
+
+def _no_model_reason(concept: Concept, settings: Settings, env: Mapping[str, str]) -> str:
+    """Why no model is called for a concept, naming the variable to set (never its value)."""
+    from builder.generate.providers import missing_key_message, resolve_model
+
+    primary = concept.models[0] if concept.models else concept.model
+    try:
+        model = resolve_model(settings.model, override=primary, env=env)
+    except MathreelError as exc:
+        return str(exc).splitlines()[0]
+    return missing_key_message(model)
 
 
 def _template(concept: Concept, settings: Settings, titles: dict[str, str],
@@ -144,6 +162,8 @@ def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry |
     else:
         reason = "regenerate asked" if regenerate else f"a model is available (was {entry.provenance})"
     try:
+        # Before any paid call: an answer that cannot be checked in the sandbox is not asked for.
+        require(trusted=False, policy=settings.policy, what=f"a model answer for {concept.slug}")
         result = generate_with_repair(concept, settings, model, runner=runner, env=env,
                                       on_progress=on_progress)
     except MathreelError as exc:
@@ -166,7 +186,7 @@ def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry |
         "scene_class": concept.scene_class, "generate_key": key, "key_parts": parts,
         "versions": {"mathreel": __version__, "manim": version},
         "attempts": result.attempts, "tokens": result.tokens, "latency_s": round(result.seconds, 2),
-        "rewrites": result.rewrites, "date": _now(),
+        "rewrites": result.rewrites, "date": _now(), "preflight": result.preflight,
     }
     notes = result.notes if result.notes.strip() else template_notes(concept, {})
     written = write_entry(store or settings.scenes_dir, name or concept.slug, source=result.code, notes=notes,
@@ -189,6 +209,8 @@ class Repaired:
     tokens: dict[str, int]
     seconds: float
     rewrites: list[str]
+    #: The passing answer's preflight: cost facts and a render-time estimate per quality.
+    preflight: dict[str, Any] = field(default_factory=dict)
 
 
 class RepairFailed(GenerateError):
@@ -199,52 +221,54 @@ class RepairFailed(GenerateError):
         self.attempts = attempts
 
 
-def layout_check(code: str, scene_class: str, *, runner: Runner, workdir: Path) -> list[Any]:
-    """Dry-run the scene through the layout probe; off-frame or overlapping text as diagnostics."""
-    import sys
-    from importlib import resources
+def layout_diagnostics(workdir: Path) -> list[Any]:
+    """Off-frame or overlapping text the preflight's layout probe recorded, as errors to repair."""
+    from dataclasses import replace
 
-    from builder.checks.diagnostics import Diagnostic
-    from builder.render import LAYOUT_HOOK, LAYOUT_JSON, read_layout
-    from builder.sandbox import confine, prepare_workdir
+    from builder.checks.dryrun import layout_warnings
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "scene.py").write_text(code, encoding="utf-8")
-    hook = resources.files("builder").joinpath(f"templates/{LAYOUT_HOOK}").read_text("utf-8")
-    (workdir / LAYOUT_HOOK).write_text(hook, encoding="utf-8")
-    (workdir / "manim.cfg").write_text("[CLI]\nnotify_outdated_version = False\n", encoding="utf-8")
-    env = scrubbed_env(workdir / "home")
-    prepare_workdir(workdir)
-    argv = [sys.executable, LAYOUT_HOOK, "render", "--dry_run", "-ql", "--progress_bar", "none",
-            "--media_dir", str(workdir / "media"), "scene.py", scene_class]
-    runner(confine(argv, workdir), cwd=workdir, env=env, timeout=180, check=False)
-    out = []
-    for warning in read_layout(workdir / LAYOUT_JSON):
-        names = " and ".join(str(n) for n in warning.get("names", []))
-        where = "sticks out of the 14.2 x 8 frame" if warning.get("kind") == "off-frame" else "overlap"
-        out.append(Diagnostic("layout", str(warning.get("kind", "layout")),
-                              f"{names} {where} at {warning.get('time')} s (boxes {warning.get('boxes')}): "
-                              "move or scale the text so it stays inside the frame and clear of other text",
-                              None, "", False))
-    return out
+    return [replace(d, severity="error") for d in layout_warnings(workdir)]
 
 
 def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
-               dry_run: bool = True, layout: bool = False) -> tuple[str, list[Any], list[str]]:
-    """The check ladder on model code: (fixed code, error diagnostics, rewrites applied)."""
+               dry_run: bool = True, layout: bool = False, repair_anchors: bool = False,
+               policy: Policy = SANDBOXED,
+               facts: dict[str, Any] | None = None) -> tuple[str, list[Any], list[str]]:
+    """The check ladder on model code: (fixed code, error diagnostics, rewrites applied).
+
+    One cheap preflight run yields run-time errors, layout warnings (sent back only when
+    `layout`) and the anchors seen on screen (missing ones sent back only when
+    `repair_anchors`). A preflight that ran out of time on a slow scene is a warning, not an
+    error: the scene goes on to its render. Each scene of a multi-scene file (its chapters) is
+    run in order. `facts`, when given, receives the preflight's summary (cost, estimate).
+    """
     from builder.checks import check_scene
-    from builder.checks import dry_run as run_dry
+    from builder.checks.diagnostics import Diagnostic
+    from builder.checks.dryrun import anchor_times, preflight_scenes
 
     result = check_scene(code, scene_class=concept.scene_class, runner=runner, workdir=workdir,
                          fix=True, latex=True, anchors=[a.latex for a in concept.anchors])
     errors = [d for d in result.diagnostics if d.severity == "error"]
     if errors or not dry_run:
         return result.source, errors, list(result.rewrites)
-    dry = run_dry(result.source, scene_class=concept.scene_class, runner=runner,
-                  workdir=workdir / "dry", env=scrubbed_env(workdir / "home"))
-    errors = [d for d in dry if d.severity == "error"]
+    pre = preflight_scenes(result.source, scene_class=concept.scene_class, runner=runner,
+                           workdir=workdir / "dry", env=scrubbed_env(workdir / "home"), policy=policy)
+    if facts is not None:
+        facts.update(pre.summary())
+    for warning in pre.diagnostics:
+        if warning.severity != "error":
+            log.info("%s: %s", concept.slug, warning.message)
+    errors = list(pre.errors)
     if not errors and layout:
-        errors = layout_check(result.source, concept.scene_class, runner=runner, workdir=workdir / "layout")
+        errors = [d for name, run in pre.runs
+                  for d in layout_diagnostics(workdir / "dry" / (name if len(pre.runs) > 1 else ""))]
+    if not errors and repair_anchors and pre.finished:
+        # Only a run that reached the end of construct can say an anchor never showed.
+        times = anchor_times([a.latex for a in concept.anchors], pre.anchors_seen())
+        errors = [Diagnostic("anchors", "anchor-missing",
+                             f"the anchor {a.label!r} ({a.latex}) never appears on screen: show it in a "
+                             "MathTex, written as given", None, "", False)
+                  for a in concept.anchors if times.get(a.latex) is None]
     return result.source, errors, list(result.rewrites)
 
 
@@ -264,15 +288,22 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
     generation = generate(concept, model, manim_version=version, env=env, on_progress=hook)
     notes, reasoning = generation.notes, generation.reasoning
     max_attempts = 1 + max(0, settings.repair_attempts)
-    with tempfile.TemporaryDirectory(prefix=f"mathreel-check-{concept.slug}-") as tmp:
+    checks = settings.cache_dir / "tmp"
+    checks.mkdir(parents=True, exist_ok=True)
+    # Under .cache with a .partial name: the next build sweeps what a killed one left.
+    with tempfile.TemporaryDirectory(prefix=f".check-{concept.slug}-", suffix=".partial",
+                                     dir=checks) as tmp:
         for number in range(1, max_attempts + 1):
             tokens["prompt"] += generation.prompt_tokens
             tokens["completion"] += generation.completion_tokens
             tokens["reasoning"] += generation.reasoning_tokens
             step_started = time.monotonic()
+            facts: dict[str, Any] = {}
             code, errors, applied = check_code(generation.code, concept, runner=runner,
                                                workdir=Path(tmp) / f"attempt-{number}",
-                                               layout=settings.repair_layout)
+                                               layout=settings.repair_layout,
+                                               repair_anchors=settings.repair_anchors,
+                                               policy=settings.policy, facts=facts)
             rewrites += applied
             diagnosis = format_diagnostics(errors) if errors else ""
             attempts.append({
@@ -285,7 +316,8 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
                 if not notes.strip():
                     notes = generation.notes
                 return Repaired(code=code, notes=notes, reasoning=reasoning, attempts=attempts,
-                                tokens=tokens, seconds=time.monotonic() - started, rewrites=rewrites)
+                                tokens=tokens, seconds=time.monotonic() - started, rewrites=rewrites,
+                                preflight=facts)
             if diagnosis == previous:
                 raise RepairFailed(f"the model repeated the same error; stopped after attempt {number}:\n"
                                    f"{diagnosis}", attempts)

@@ -17,9 +17,14 @@ from builder import __version__
 from builder.errors import MathreelError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from builder.build import BuildReport
+    from builder.checks.diagnostics import Diagnostic
 
 QUALITY_HELP = "render quality: l 480p15, m 720p30, h 1080p60, k 2160p60 (default: mkdocs.yml)"
+UNSAFE_HELP = ("run model-written scenes even where the sandbox (bubblewrap) cannot start: "
+               "only on a machine you can lose; the page and the log say so")
 
 
 def _err(message: str) -> None:
@@ -30,13 +35,22 @@ class TerminalProgress:
     """One line per item a stage redid, with the reason; on a terminal, a live bar with ETA."""
 
     def __init__(self, quiet: bool = False) -> None:
+        import threading
+
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
         self.name, self.total, self.done, self.stage_started = "", 0, 0, self.started
+        # Stages run items in threads (renders, concurrent model calls): one writer at a time.
+        self.lock = threading.RLock()
+        self.streaming: set[str] = set()  # concepts whose model answer is streaming now
 
     def stage(self, name: str, total: int) -> None:
         """A stage begins: finish the previous bar, start counting this one."""
+        with self.lock:
+            self._stage(name, total)
+
+    def _stage(self, name: str, total: int) -> None:
         self._clear()
         if self.tty and self.total:
             sys.stderr.write(self._bar_text() + "\n")
@@ -47,6 +61,10 @@ class TerminalProgress:
 
     def item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
         """An item of a stage finished (or started, for slow ones); `finished` advances the bar."""
+        with self.lock:
+            self._item(stage, slug, status, detail)
+
+    def _item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
         if status == "finished":
             self.done = min(self.total, self.done + 1)
             self._draw()
@@ -81,9 +99,21 @@ class TerminalProgress:
             sys.stderr.write("\r\x1b[K")
 
     def model(self, slug: str, event: Any) -> None:
-        """Live model progress: a status line with time and tokens, and the reasoning as it streams."""
+        """Live model progress: a status line with time and tokens, and the reasoning as it
+        streams; while several concepts stream at once, one line per event only."""
         if self.quiet:
             return
+        with self.lock:
+            kind = getattr(event, "kind", "")
+            if kind == "request":
+                self.streaming.add(slug)
+            elif kind == "done":
+                self.streaming.discard(slug)
+            if len(self.streaming) > 1 and kind in ("reasoning", "content"):
+                return
+            self._model(slug, event)
+
+    def _model(self, slug: str, event: Any) -> None:
         tty = sys.stderr.isatty()
         kind = getattr(event, "kind", "")
         status = f"generate {slug}: {event.elapsed_s:5.1f} s, {event.tokens} tokens"
@@ -155,7 +185,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     """Generate what is missing, render, compile notes, build the site."""
     from builder.build import BuildOptions, build
 
-    overrides = {"quality": args.quality, "jobs": args.jobs, "offline": True if args.offline else None}
+    overrides = {"quality": args.quality, "jobs": args.jobs, "offline": True if args.offline else None,
+                 "sandbox": False if getattr(args, "unsafe_no_sandbox", False) else None}
     options = BuildOptions(only=tuple(args.only or ()), regenerate=args.regenerate,
                            site=not args.no_site, scheduler=getattr(args, "scheduler", None))
     report = build(_config_path(args), options, overrides=overrides,
@@ -180,63 +211,146 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Run the check ladder on a concept's scene or a file, without a model; --fix rewrites."""
+    """Lint a scene like ruff: exit 1 while anything needs a change; --fix writes, --diff shows."""
     import tempfile
 
     from builder.checks import check_scene
-    from builder.checks.diagnostics import format_diagnostics
+    from builder.checks.contract import scene_classes
 
-    target = Path(args.target)
-    anchors: list[str] = []
-    if target.suffix == ".py" or target.is_file():
-        path = target
-        scene_class = args.scene_class
-        if scene_class is None:
-            import ast
-
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            names = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
-            scene_class = names[-1] if names else "MainScene"
-    else:
-        from builder.scenes import read_entry
-        from builder.settings import load_settings
-        from builder.spec import load_concepts
-
-        settings, _ = load_settings(_config_path(args))
-        concepts = {c.slug: c for c in load_concepts(settings.concepts_dir)}
-        if args.target not in concepts:
-            _err(f"no concept named {args.target}; give a slug or a path to a .py file")
-            return 2
-        concept = concepts[args.target]
-        entry = read_entry(settings.scenes_dir, concept.slug)
-        if entry is None:
-            _err(f"{concept.slug} has no scene yet: run `mathreel build --only {concept.slug}`")
-            return 1
-        path, scene_class = entry.scene_path, entry.scene_class or concept.scene_class
-        anchors = [a.latex for a in concept.anchors]
+    target = _check_target(args)
+    if isinstance(target, int):
+        return target
+    path, scene_class, anchors = target
     source = path.read_text(encoding="utf-8")
+    if scene_class is None:
+        # a file names no concept: expect its last scene (the default before chapters existed)
+        found = scene_classes(source)
+        scene_class = found[-1].name if found else "MainScene"
     with tempfile.TemporaryDirectory(prefix="mathreel-check-") as tmp:
-        result = check_scene(source, scene_class=scene_class, workdir=Path(tmp), fix=True,
-                             latex=not args.no_latex, anchors=anchors)
-        diagnostics = list(result.diagnostics)
-        if result.ok and args.dry_run:
-            from builder.checks import dry_run
-            from builder.render import scrubbed_env
+        work = Path(tmp)
+        # fix=False keeps each problem's step, kind and line in the file as it is on disk; the fix run
+        # only matters when something is fixable, and it sees past a fixable error to later steps
+        plain = check_scene(source, scene_class=scene_class, workdir=work / "check", fix=False,
+                            latex=not args.no_latex, anchors=anchors)
+        fixed = plain
+        if any(d.fixable for d in plain.diagnostics):
+            fixed = check_scene(source, scene_class=scene_class, workdir=work / "check", fix=True,
+                                latex=not args.no_latex, anchors=anchors)
+        left = list(fixed.diagnostics)
+        if fixed.ok and not args.static and not args.diff:
+            left += _run_chapters(fixed.source, scene_class, work, unconfined_ok=args.unsafe_no_sandbox)
 
-            diagnostics += dry_run(result.source, scene_class=scene_class, runner=_runner(),
-                                   workdir=Path(tmp) / "dry", env=scrubbed_env(Path(tmp) / "home"))
-    for line in result.rewrites:
-        print(f"{'fixed' if args.fix else 'fixable'}: {line}")
-    if diagnostics:
-        print(format_diagnostics(diagnostics))
-    if args.fix and result.source != source:
-        path.write_text(result.source, encoding="utf-8")
-        print(f"wrote {path}")
-    errors = [d for d in diagnostics if d.severity == "error"]
-    unfixed = [d for d in errors if not (args.fix and d.fixable)]
-    if not errors:
-        print(f"{path}: ok")
-    return 1 if unfixed else 0
+    if args.diff:
+        return _print_diff(path, source, fixed.source, len(fixed.rewrites))
+    written = args.fix and fixed.source != source
+    if written:
+        path.write_text(fixed.source, encoding="utf-8")
+    fixes = _describe_fixes(fixed.rewrites, plain.diagnostics)
+    where: Callable[[int | None], int | None] = (lambda line: line) if written else _line_map(fixed.source, source)
+    errors = [d for d in left if d.severity == "error"]
+    warnings = [d for d in left if d.severity != "error"]
+    for line, text in fixes:
+        print(f"{_at(path, line)} fixed: {text}" if args.fix else f"{_at(path, line)} {text} [*]")
+    for d in [*errors, *warnings]:
+        tag = "" if d.severity == "error" else f"{d.severity}: "
+        print(f"{_at(path, where(d.line))} [{d.step}/{d.kind}] {tag}{' '.join(d.message.split())}")
+    total = len(fixes) + len(errors)
+    note = f", {len(warnings)} warning{'s' * (len(warnings) != 1)}" if warnings else ""
+    if args.fix:
+        print(f"Found {total} problem{'s' * (total != 1)} ({len(fixes)} fixed, {len(errors)} remaining){note}."
+              if total else f"{path}: all checks passed{note}.")
+        if written:
+            print(f"wrote {path}")
+        return 1 if errors else 0
+    print(f"Found {total} problem{'s' * (total != 1)} ({len(fixes)} fixable with --fix){note}."
+          if total else f"{path}: all checks passed{note}.")
+    return 1 if total else 0
+
+
+def _check_target(args: argparse.Namespace) -> tuple[Path, str | None, list[str]] | int:
+    """The scene file, its expected class (None: decide from the file) and anchors; an int is an exit code."""
+    target = Path(args.target)
+    if target.suffix == ".py" or target.is_file():
+        return target, args.scene_class, []
+    from builder.scenes import read_entry
+    from builder.settings import load_settings
+    from builder.spec import load_concepts
+
+    settings, _ = load_settings(_config_path(args))
+    concepts = {c.slug: c for c in load_concepts(settings.concepts_dir)}
+    if args.target not in concepts:
+        _err(f"no concept named {args.target}; give a slug or a path to a .py file")
+        return 2
+    concept = concepts[args.target]
+    entry = read_entry(settings.scenes_dir, concept.slug)
+    if entry is None:
+        _err(f"{concept.slug} has no scene yet: run `mathreel build --only {concept.slug}`")
+        return 1
+    return entry.scene_path, entry.scene_class or concept.scene_class, [a.latex for a in concept.anchors]
+
+
+def _run_chapters(source: str, scene_class: str, work: Path, *, unconfined_ok: bool) -> list[Diagnostic]:
+    """What the build runs before rendering: the preflight of each scene (chapter) of the file."""
+    from builder.checks.dryrun import preflight_scenes
+    from builder.render import scrubbed_env
+    from builder.sandbox import Policy
+
+    runs = preflight_scenes(source, scene_class=scene_class, runner=_runner(), workdir=work / "run",
+                            env=scrubbed_env(work / "home"), policy=Policy(unconfined_ok=unconfined_ok))
+    return list(runs.diagnostics)
+
+
+def _describe_fixes(rewrites: tuple[str, ...], seen: tuple[Diagnostic, ...]) -> list[tuple[int | None, str]]:
+    """One (line, text) per rewrite, as `[step/kind] message` where the fix-free run saw that problem."""
+    import re
+
+    fixable = [d for d in seen if d.fixable]
+    out: list[tuple[int | None, str]] = []
+    for rewrite in rewrites:
+        match = re.match(r"line (\d+): (.*)", rewrite)
+        line, what = (int(match.group(1)), match.group(2)) if match else (None, rewrite)
+        diag = next((d for d in fixable if d.line == line), None)
+        if diag is None:  # a later step's rewrite, hidden behind an earlier fixable error
+            out.append((line, f"[rewrite] {what}"))
+            continue
+        fixable.remove(diag)
+        out.append((line, f"[{diag.step}/{diag.kind}] {' '.join(diag.message.split())} ({what})"))
+    return out
+
+
+def _line_map(new: str, old: str) -> Callable[[int | None], int | None]:
+    """Map a line of the rewritten source to the file on disk (a rewrite may add a line)."""
+    import difflib
+
+    old_lines = old.splitlines()
+    table: dict[int, int] = {}
+    matcher = difflib.SequenceMatcher(None, old_lines, new.splitlines(), autojunk=False)
+    for _, i1, i2, j1, j2 in matcher.get_opcodes():
+        for j in range(j1, j2):
+            table[j + 1] = min(i1 + min(j - j1, max(i2 - i1 - 1, 0)) + 1, max(len(old_lines), 1))
+
+    def where(line: int | None) -> int | None:
+        return table.get(line, line) if line else line
+
+    return where
+
+
+def _at(path: Path, line: int | None) -> str:
+    return f"{path}:{line}:" if line else f"{path}:"
+
+
+def _print_diff(path: Path, old: str, new: str, fixes: int) -> int:
+    """Print the rewrites as a unified diff; exit 1 when there is one, as `ruff check --diff` does."""
+    import difflib
+
+    def lines(text: str) -> list[str]:
+        return [ln if ln.endswith("\n") else ln + "\n" for ln in text.splitlines(keepends=True)]
+
+    diff = "".join(difflib.unified_diff(lines(old), lines(new), fromfile=str(path), tofile=str(path)))
+    print(diff, end="")
+    print(f"Would fix {fixes} problem{'s' * (fixes != 1)}." if diff else f"{path}: nothing to fix.",
+          file=sys.stderr)
+    return 1 if diff else 0
 
 
 def _runner() -> Any:
@@ -263,10 +377,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["MATHREEL_JOBS"] = str(args.jobs)
     if args.offline:
         os.environ["MATHREEL_OFFLINE"] = "1"
+    if args.unsafe_no_sandbox:
+        os.environ["MATHREEL_UNSAFE_NO_SANDBOX"] = "1"
     print(f"serving on http://{args.host}:{args.port}/ (Ctrl-C stops; editing concepts/ rebuilds)",
           file=sys.stderr, flush=True)
     serve(config_file=str(config), open_in_browser=False,
           dev_addr=f"{args.host}:{args.port}", livereload=True)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a GIF of a concept's video, a window of it, or one chapter."""
+    from builder.export import export_gif
+    from builder.settings import load_settings
+
+    settings, _ = load_settings(_config_path(args))
+    done = export_gif(settings, args.slug, Path(args.output) if args.output else None,
+                      start=args.start, end=args.end, chapter=args.chapter, width=args.width,
+                      fps=args.fps)
+    print(f"wrote {done.path} ({done.frames} frames{', from the cache' if done.cached else ''})")
     return 0
 
 
@@ -330,6 +459,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="render on a Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)")
     p.add_argument("--quiet", action="store_true", help="print only failures and the summary")
+    p.add_argument("--unsafe-no-sandbox", action="store_true", help=UNSAFE_HELP)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("generate", help="generate one concept with the model (and render it)",
@@ -339,16 +469,27 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--regenerate", action="store_true", help="replace a cached or hand-edited scene")
     p.add_argument("--no-site", action="store_true", help="skip the MkDocs site build")
     p.add_argument("--quiet", action="store_true", help="no live progress")
+    p.add_argument("--unsafe-no-sandbox", action="store_true", help=UNSAFE_HELP)
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("check", help="run the scene checks (no model); --fix applies safe rewrites",
-                       description="Syntax, safety, scene contract, Manim API lint and LaTeX preflight "
-                                   "on a concept's scene.py (by slug) or on any .py file.")
+    p = sub.add_parser("check", help="lint a scene like ruff; exit 1 while anything needs a change",
+                       description="Everything the build runs before rendering, on a concept's scene.py (by "
+                                   "slug) or any .py file: syntax, safety, scene contract, Manim API lint, "
+                                   "LaTeX preflight, then a run of each scene (--static skips the run). "
+                                   "Prints path:line: [step/kind] message; exits 1 while anything needs a "
+                                   "change.")
     p.add_argument("target", help="a concept slug or a path to a scene file")
-    p.add_argument("--fix", action="store_true", help="write the automatic rewrites back to the file")
-    p.add_argument("--scene-class", help="the Scene subclass to expect (files only; default: the last class)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--fix", action="store_true",
+                     help="write the automatic rewrites back to the file; exit 0 only when nothing is left")
+    how.add_argument("--diff", action="store_true",
+                     help="print the automatic rewrites as a unified diff without writing; exit 1 if there is one")
+    p.add_argument("--static", action="store_true", help="skip the run of the scene (static checks only)")
+    p.add_argument("--scene-class", help="the Scene subclass to expect (files only; default: the last scene)")
     p.add_argument("--no-latex", action="store_true", help="skip the LaTeX preflight")
-    p.add_argument("--dry-run", action="store_true", help="also run the scene without writing frames")
+    # the run is now the default; the old flag stays accepted so scripts keep working
+    p.add_argument("--dry-run", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--unsafe-no-sandbox", action="store_true", help=UNSAFE_HELP)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("serve", help="build, then serve the site locally with live reload",
@@ -358,7 +499,22 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quality", choices=("l", "m", "h", "k"), help=QUALITY_HELP)
     p.add_argument("-j", "--jobs", type=int, help="scenes rendered at once")
     p.add_argument("--offline", action="store_true", help="never call a model")
+    p.add_argument("--unsafe-no-sandbox", action="store_true", help=UNSAFE_HELP)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("export", help="write a GIF of a concept's video or of one chapter",
+                       description="Export a built concept's animation as a GIF, for slides and "
+                                   "READMEs: the whole video, a window of it, or one chapter.")
+    p.add_argument("slug", help="the concept's slug")
+    p.add_argument("--gif", action="store_true", default=True,
+                   help="write a GIF (the only format for now; the default)")
+    p.add_argument("--from", dest="start", type=float, metavar="T", help="start at T seconds")
+    p.add_argument("--to", dest="end", type=float, metavar="T", help="end at T seconds")
+    p.add_argument("--chapter", type=int, metavar="N", help="export chapter N (1 = the first)")
+    p.add_argument("--width", type=int, default=480, help="width in pixels (default 480)")
+    p.add_argument("--fps", type=int, default=10, help="frames per second (default 10)")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write (default: ./SLUG.gif)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("status", help="one row per concept: generated? rendered? errors",
                        description="Show, for each concept, the state of its scene, render and notes.")

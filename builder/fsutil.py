@@ -136,3 +136,74 @@ def project_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+class UntrustedFile(OSError):
+    """A file a sandboxed child left behind is not a plain regular file within its limits."""
+
+
+def _open_beneath(root: Path, relative: str) -> int:
+    """Open root/relative for reading without following any link on the way (fd of a regular file).
+
+    The child that wrote `root` is untrusted: each path component is opened relative to the
+    previous one with O_NOFOLLOW, so a link anywhere (`media -> /root`) fails instead of leading
+    the host out of the folder; O_NONBLOCK keeps a FIFO from hanging the build.
+    """
+    parts = [p for p in Path(relative).parts if p not in ("", ".")]
+    if not parts or ".." in parts or Path(relative).is_absolute():
+        raise UntrustedFile(errno.EINVAL, f"not a relative path inside the work folder: {relative}")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        for part in parts[:-1]:
+            next_fd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+        file_fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+    finally:
+        os.close(fd)
+    return file_fd
+
+
+def read_untrusted(root: Path, relative: str, *, max_bytes: int) -> bytes:
+    """The bytes of a regular file a sandboxed child wrote, refusing links, FIFOs, devices,
+    hard links to other files and anything over max_bytes (raises UntrustedFile)."""
+    import stat
+
+    try:
+        fd = _open_beneath(root, relative)
+    except OSError as exc:
+        if isinstance(exc, UntrustedFile):
+            raise
+        raise UntrustedFile(exc.errno or errno.EINVAL, f"{relative}: {exc.strerror}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise UntrustedFile(errno.EINVAL, f"{relative} is not a regular file")
+        if info.st_nlink != 1:
+            raise UntrustedFile(errno.EINVAL, f"{relative} is a hard link to another file")
+        if info.st_size > max_bytes:
+            raise UntrustedFile(errno.EFBIG, f"{relative} is {info.st_size} bytes, over the "
+                                f"{max_bytes} byte limit")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UntrustedFile(errno.EFBIG, f"{relative} grew past the {max_bytes} byte limit")
+    return data
+
+
+def list_untrusted(root: Path, *, max_files: int = 10_000) -> list[str]:
+    """Relative paths of the regular files under root, never following links (bounded)."""
+    import stat
+
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in files:
+            path = Path(folder) / name
+            try:
+                if stat.S_ISREG(path.lstat().st_mode):
+                    found.append(str(path.relative_to(root)))
+            except OSError:
+                continue
+            if len(found) >= max_files:
+                return sorted(found)
+        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+    return sorted(found)

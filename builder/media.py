@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+
+from builder.errors import ToolError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -111,3 +121,141 @@ def make_storyboard(video: Path, duration: float, folder: Path, *, count: int = 
         image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS).save(folder / name)
         board.append({"file": f"storyboard/{name}", "time": round(time, 2)})
     return board
+
+
+# --------------------------------------------------------------------------- writing video
+# Transcodes for the site: a WebM beside the MP4, and GIF clips. PyAV's bundled libav does the
+# work; there is no ffmpeg binary on the machines this runs on.
+
+
+class CodecMissing(ToolError):
+    """An encoder that a media output needs is not in PyAV's bundled libav."""
+
+
+def require_encoder(name: str, purpose: str) -> None:
+    """Raise CodecMissing (with a fix) unless PyAV's libav can encode with `name`."""
+    import av
+
+    if name not in av.codecs_available:
+        raise CodecMissing(
+            f"cannot write {purpose}: the encoder {name!r} is not in PyAV's libav "
+            f"(PyAV {av.__version__})\n"
+            f"    fix: install a PyAV wheel built with {name} (`pip install --force-reinstall av`), "
+            f"or turn {purpose} off in the mathreel settings")
+
+
+@contextlib.contextmanager
+def atomic_output(out: Path) -> Iterator[Path]:
+    """A temp path beside `out`, moved over it with os.replace only when the block succeeds."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; published media must be readable by the server
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _frame_rate(stream: object) -> Fraction:
+    """The stream's frame rate as an exact fraction (15 when the file does not say)."""
+    rate = getattr(stream, "average_rate", None) or getattr(stream, "base_rate", None)
+    return Fraction(rate) if rate else Fraction(15)
+
+
+def write_webm(video: Path, out: Path) -> None:
+    """Transcode a video to VP9 WebM (same size and frame rate), written atomically."""
+    import av
+
+    require_encoder("libvpx-vp9", "WebM video")
+    with av.open(str(video)) as source, atomic_output(out) as tmp:
+        stream = source.streams.video[0]
+        rate = _frame_rate(stream)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        with av.open(str(tmp), mode="w", format="webm") as target:
+            # Constant-quality VP9 (crf with bit rate 0) at libvpx's fastest realtime speed: a
+            # minute of 480p stays seconds of work on two cores, and flat Manim frames compress
+            # well even at this speed.
+            encoder = target.add_stream("libvpx-vp9", rate=rate, options={
+                "deadline": "realtime", "cpu-used": "8", "crf": "35", "row-mt": "1"})
+            encoder.width, encoder.height = width, height
+            encoder.pix_fmt = "yuv420p"
+            encoder.bit_rate = 0
+            encoder.thread_count = min(4, os.cpu_count() or 1)
+            next_index = 0
+            first: float | None = None
+            for frame in source.decode(stream):
+                time = float(frame.time or 0.0)
+                first = time if first is None else first
+                # Frames keep their place in time (index at the output rate), not their order.
+                index = max(next_index, round((time - first) * rate))
+                picture = frame.reformat(width=width, height=height, format="yuv420p")
+                picture.pts = index
+                picture.time_base = 1 / rate
+                target.mux(encoder.encode(picture))
+                next_index = index + 1
+            target.mux(encoder.encode(None))
+            if next_index == 0:
+                raise ValueError(f"{video} has no decodable frames")
+
+
+def write_gif(video: Path, out: Path, *, start: float = 0, end: float | None = None,
+              width: int = 480, fps: int = 10) -> int:
+    """A looping GIF of the video's [start, end) window at `fps`; returns the frames written."""
+    import av
+    from PIL import Image
+
+    if fps <= 0 or width <= 0:
+        raise ValueError(f"GIF fps and width must be positive, got fps={fps}, width={width}")
+    if start < 0 or (end is not None and end <= start):
+        raise ValueError(f"GIF window must satisfy 0 <= start < end, got {start}..{end}")
+    step = Fraction(1, fps)
+
+    def still(frame: av.VideoFrame) -> Image.Image:
+        image = frame.to_image()  # type: ignore[no-untyped-call]
+        assert isinstance(image, Image.Image)
+        height = max(1, round(image.height * width / image.width))
+        small = image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+        # One adaptive palette per frame, no dithering: Manim draws flat colours, and dither
+        # noise would make every frame differ and the file several times larger.
+        return small.quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                              dither=Image.Dither.NONE)
+
+    images: list[Image.Image] = []
+    with av.open(str(video)) as source:
+        stream = source.streams.video[0]
+        frame_span = 1 / _frame_rate(stream)
+        if start > 0 and stream.time_base:
+            source.seek(int(start / stream.time_base), stream=stream, backward=True)
+        target = Fraction(start)
+        held: av.VideoFrame | None = None
+        shown_until = Fraction(0)
+        for frame in source.decode(stream):
+            time = Fraction(frame.time or 0.0)
+            # Each GIF frame shows the last video frame that started at or before its time.
+            while (held is not None and time > target + Fraction(1, 10**6)
+                   and (end is None or target < end)):
+                images.append(still(held))
+                target += step
+            if end is not None and target >= end:
+                break
+            held = frame
+            shown_until = time + frame_span
+        while held is not None and target < shown_until and (end is None or target < end):
+            images.append(still(held))
+            target += step
+    if not images:
+        raise ValueError(f"{video} has no frames between {start} s and {end} s")
+    with atomic_output(out) as tmp:
+        # Pillow drops a frame identical to the one before and lengthens that one instead, so the
+        # count is read back from what it wrote.
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                       duration=round(1000 / fps), loop=0, optimize=True)
+        with Image.open(tmp) as written:
+            count = int(getattr(written, "n_frames", 1))
+    log.debug("wrote %s: %d frames from %s", out, count, video)
+    return count

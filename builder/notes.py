@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -24,7 +25,14 @@ PDF = "notes.pdf"
 TEX = "notes.tex"
 NOTES_JSON = "notes.json"
 #: Bump when the LaTeX this module writes around the notes (anchors, storyboard) changes.
-LAYOUT_VERSION = "notes-layout-2"
+LAYOUT_VERSION = "notes-layout-3"
+#: Storyboard frames the PDF shows: six without chapters; with chapters up to a row of three
+#: per chapter, at most MAX_CHAPTER_FRAMES in all.
+MAX_FRAMES = 6
+MAX_CHAPTER_FRAMES = 12
+
+#: A chapter of the video: (title, start, end), seconds from the video's start.
+ChapterSpan = tuple[str, float, float]
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,16 @@ def pandoc_version(runner: Runner = run) -> str:
 
 
 def notes_key_parts(concept: Concept, notes: str, *, render_key: str | None, pandoc: str,
-                    page_url: str | None, titles: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Inputs that change the notes' PDF; the render key is in it: the poster and storyboard are."""
+                    page_url: str | None, titles: Mapping[str, str] | None = None,
+                    chapters: Sequence[ChapterSpan] = (),
+                    anchor_times: Mapping[str, float | None] | None = None) -> dict[str, Any]:
+    """Inputs that change the notes' PDF; the render key is in it: the poster and storyboard are.
+
+    The chapters and the anchors' times follow from the render key too, but are named here so
+    that a change in how the build reads them off the render also makes the PDF again.
+    """
     titles = titles or {}
+    times = anchor_times or {}
     return {
         "notes_sha256": sha256_text(notes),
         "title": concept.title,
@@ -84,6 +99,9 @@ def notes_key_parts(concept: Concept, notes: str, *, render_key: str | None, pan
         "pandoc": pandoc,
         "render_key": render_key,
         "page_url": page_url,
+        "chapters": [[title, start, end] for title, start, end in chapters],
+        "anchor_times": [[a.latex, times[a.latex]] if a.latex in times else [a.latex, "unknown"]
+                         for a in concept.anchors],
     }
 
 
@@ -107,11 +125,57 @@ def _tex_escape(text: str) -> str:
     return "".join(table.get(ch, ch) for ch in text)
 
 
-def anchors_box(concept: Concept) -> str:
-    """The boxed list of anchor equations, as LaTeX (unnumbered: the notes' equations are)."""
+def _template_unicode() -> frozenset[str]:
+    """The characters beyond Latin-1 that the template sets (its \\newunicodechar lines)."""
+    return frozenset(re.findall(r"\\newunicodechar\{(.)\}", template_text()))
+
+
+#: Punctuation pdflatex's utf8 input encoding sets with T1 fonts, beyond Latin-1.
+_TEX_PUNCTUATION = frozenset("–—‘’“”…•€")
+
+
+def tex_text(text: str) -> str:
+    """Untrusted one-line text (a chapter title from model code) as LaTeX that always compiles.
+
+    Special characters are escaped; a character pdflatex cannot set (an emoji, CJK) would stop
+    the whole PDF, so it becomes its closest ASCII letters, or is left out.
+    """
+    known = _template_unicode() | _TEX_PUNCTUATION
+    out = []
+    for ch in text:
+        if ord(ch) < 0x180 or ch in known:
+            out.append(ch)
+        else:
+            out.append(unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode("ascii"))
+    return _tex_escape(" ".join("".join(out).split()))
+
+
+def format_clock(seconds: float) -> str:
+    """A moment of the video as the page shows it: m:ss (0:07, 1:05)."""
+    total = max(0, round(seconds))
+    return f"{total // 60}:{total % 60:02d}"
+
+
+def _anchor_when(latex: str, times: Mapping[str, float | None]) -> str:
+    if latex not in times:
+        return ""  # no record: say nothing rather than something wrong
+    time = times[latex]
+    text = "not shown in the video" if time is None else f"at {format_clock(time)}"
+    # \\parfillskip=0pt: the last line is set full width, so the time sits at the right margin.
+    return f"\\hfill{{\\footnotesize\\mdseries\\color{{mrgrey}}{text}}}\\parfillskip=0pt\\par"
+
+
+def anchors_box(concept: Concept, anchor_times: Mapping[str, float | None] | None = None) -> str:
+    """The boxed list of anchor equations, as LaTeX (unnumbered: the notes' equations are).
+
+    With `anchor_times` (LaTeX -> seconds, None: never on screen) each label carries the moment
+    the video first shows it.
+    """
+    times = anchor_times or {}
     rows = []
     for anchor in concept.anchors:
-        rows.append(f"{{\\sffamily\\small\\bfseries\\color{{mrteal}}{_tex_escape(anchor.label)}}}\n"
+        rows.append(f"{{\\sffamily\\small\\bfseries\\color{{mrteal}}{_tex_escape(anchor.label)}"
+                    f"{_anchor_when(anchor.latex, times)}}}\n"
                     f"\\begin{{equation*}}\n{anchor.latex}\n\\end{{equation*}}")
     body = "\n".join(rows)
     return ("\\begin{tcolorbox}[enhanced,colback=mrpaper,colframe=mrblue,boxrule=0.6pt,arc=2mm,"
@@ -127,17 +191,62 @@ def format_time(seconds: float) -> str:
     return f"{minutes}:{seconds - 60 * minutes:04.1f}"
 
 
-def storyboard_tex(frames: Sequence[tuple[str, float]]) -> str:
-    """A section of frames from the video, three to a row, each with its time."""
-    if not frames:
-        return ""
+def chapter_of(chapters: Sequence[ChapterSpan], seconds: float) -> int:
+    """Index of the chapter playing at `seconds` (a frame on a boundary opens the next one)."""
+    index = 0
+    for number, (_, start, _) in enumerate(chapters):
+        if seconds + 1e-6 >= start:
+            index = number
+    return index
+
+
+def pick_frames(storyboard: Sequence[tuple[Path, float]], chapters: Sequence[ChapterSpan] = ()
+                ) -> list[tuple[Path, float]]:
+    """The storyboard frames the PDF shows: the first six, or an even share of each chapter's."""
+    if not chapters:
+        return list(storyboard[:MAX_FRAMES])
+    # A row (three) per chapter while that fits; fewer per chapter for long chapter lists.
+    each = max(1, min(3, MAX_CHAPTER_FRAMES // len(chapters)))
+    picked: list[tuple[Path, float]] = []
+    for index in range(len(chapters)):
+        mine = [frame for frame in storyboard if chapter_of(chapters, frame[1]) == index]
+        step = max(1, len(mine) // each)
+        picked += mine[::step][:each]
+    return picked[:MAX_CHAPTER_FRAMES]
+
+
+def _frame_rows(frames: Sequence[tuple[str, float]]) -> str:
     cells = [f"\\mrframe{{{name}}}{{{format_time(time)}}}" for name, time in frames]
     rows = ["\\hfill".join(row + ["\\mrblank"] * (3 - len(row)))
             for row in (cells[i:i + 3] for i in range(0, len(cells), 3))]
+    return "\\noindent\n" + "\\par\\vspace{0.9em}\\noindent\n".join(rows) + "\\par\n"
+
+
+def storyboard_tex(frames: Sequence[tuple[str, float]], chapters: Sequence[ChapterSpan] = ()) -> str:
+    """A section of frames from the video, three to a row, each with its time.
+
+    With chapters the frames are grouped under each chapter's title and time span.
+    """
+    if not frames:
+        return ""
     # The heading stays with the frames: ask for room for the first row before starting.
-    return ("\\Needspace{0.3\\textheight}\n\\section{Storyboard}\n"
-            "{\\small\\color{mrgrey}Frames from the animation, with the time at which each appears.\\par}\n"
-            "\\vspace{0.6em}\\noindent\n" + "\\par\\vspace{0.9em}\\noindent\n".join(rows) + "\\par\n")
+    head = "\\Needspace{0.3\\textheight}\n\\section{Storyboard}\n"
+    if not chapters:
+        return (head + "{\\small\\color{mrgrey}Frames from the animation, with the time at which each "
+                "appears.\\par}\n\\vspace{0.6em}" + _frame_rows(frames))
+    out = [head, f"{{\\small\\color{{mrgrey}}Frames from the animation's {len(chapters)} chapters, "
+                 "with the time at which each appears.\\par}\n"]
+    for index, (title, start, end) in enumerate(chapters):
+        mine = [frame for frame in frames if chapter_of(chapters, frame[1]) == index]
+        if not mine:
+            continue
+        name = tex_text(title) or f"Chapter {index + 1}"
+        span = f"{format_clock(start)}--{format_clock(end)}"
+        # The bracketed title is the PDF bookmark's: plain text, without the times.
+        out.append(f"\\Needspace{{0.22\\textheight}}\n\\subsection[{{{index + 1}. {name}}}]"
+                   f"{{{index + 1}. {name}\\quad{{\\mdseries\\small\\color{{mrgrey}}{span}}}}}\n"
+                   + _frame_rows(mine))
+    return "".join(out)
 
 
 def learning_path_tex(prerequisites: Sequence[str]) -> str:
@@ -195,26 +304,30 @@ def _find_line(notes: str, context: str) -> int | None:
 def build_notes(concept: Concept, notes: str, *, parts: dict[str, Any], notes_dir: Path,
                 poster: Path | None = None, storyboard: Sequence[tuple[Path, float]] = (),
                 titles: Mapping[str, str] | None = None, page_url: str | None = None,
-                generator: str = "", runner: Runner = run, timeout: float = 180) -> NotesOutput:
+                generator: str = "", runner: Runner = run, timeout: float = 180,
+                chapters: Sequence[ChapterSpan] = (),
+                anchor_times: Mapping[str, float | None] | None = None) -> NotesOutput:
     """Compile notes.md to notes.tex (pandoc) and notes.pdf (pdflatex), published under the key.
 
-    `storyboard` holds (image, seconds) frames from the video; `titles` names the prerequisites.
+    `storyboard` holds (image, seconds) frames from the video; `titles` names the prerequisites;
+    `chapters` (title, start, end) group the storyboard; `anchor_times` (LaTeX -> seconds, None:
+    never shown) put a time on each key equation.
     """
     key = notes_key(parts)
     final = notes_dir / key
     titles = titles or {}
     with staging_dir(final) as stage:
         (stage / "notes.md").write_text(notes, encoding="utf-8")
-        (stage / "anchors.tex").write_text(anchors_box(concept), encoding="utf-8")
+        (stage / "anchors.tex").write_text(anchors_box(concept, anchor_times), encoding="utf-8")
         (stage / "template.latex").write_text(template_text(), encoding="utf-8")
         (stage / "notes.lua").write_text(filter_text(), encoding="utf-8")
         frames: list[tuple[str, float]] = []
-        for index, (image, seconds) in enumerate(storyboard[:6], start=1):
+        for index, (image, seconds) in enumerate(pick_frames(storyboard, chapters), start=1):
             if image.is_file():
                 name = f"frame-{index:02d}{image.suffix.lower()}"
                 shutil.copyfile(image, stage / name)
                 frames.append((name, float(seconds)))
-        after = storyboard_tex(frames) + learning_path_tex(
+        after = storyboard_tex(frames, chapters) + learning_path_tex(
             [titles.get(slug, slug) for slug in concept.prerequisites])
         (stage / "after.tex").write_text(after, encoding="utf-8")
         argv = ["pandoc", "notes.md", "--from", "markdown-raw_tex-raw_html+tex_math_dollars",

@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
 import shutil
-import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from builder.chapters import Chapter, chapters_vtt, read_sections
 from builder.errors import RenderError, ToolError, ToolTimeout
-from builder.fsutil import atomic_write_bytes, read_json, staging_dir, write_json
+from builder.fsutil import (
+    UntrustedFile,
+    atomic_write_bytes,
+    atomic_write_text,
+    list_untrusted,
+    read_json,
+    read_untrusted,
+    staging_dir,
+    write_json,
+)
 from builder.keys import make_key, sha256_text
-from builder.runner import Limits, Runner, run
-from builder.sandbox import confine, prepare_workdir
+from builder.runner import Runner, run
+from builder.sandbox import SANDBOXED, SCENE_LIMITS, Policy, SandboxUnavailable, run_manim
 from builder.settings import QUALITY_FLAGS
 
 log = logging.getLogger(__name__)
 
 VIDEO = "video.mp4"
+CHAPTERS_VTT = "chapters.vtt"
 POSTER = "poster.png"
 PREVIEW = "preview.webp"
 STORYBOARD = "storyboard"
@@ -56,6 +64,10 @@ class RenderJob:
     key: str
     key_parts: dict[str, Any]
     renderer: str = "cairo"
+    #: A person wrote the scene (hand-written, anchor template): it may run without bubblewrap.
+    trusted: bool = False
+    #: The user's sandbox setting (not part of the key: it does not change the video).
+    policy: Policy = SANDBOXED
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,8 @@ class RenderOutput:
     duration: float
     size: int
     quality: str
+    #: How the render was confined (bubblewrap, or why not), as recorded when it ran.
+    sandbox: str = ""
 
     @property
     def video(self) -> Path:
@@ -96,36 +110,115 @@ class RenderOutput:
         board = info.get("storyboard")
         return list(board) if isinstance(board, list) else []
 
+    def tex_seen(self) -> dict[str, float]:
+        """Formulas on screen, with the time each first appeared."""
+        info = read_json(self.folder / RENDER_JSON) or {}
+        seen = info.get("tex_seen")
+        return {str(k): float(v) for k, v in seen.items()
+                if isinstance(v, int | float)} if isinstance(seen, dict) else {}
+
+    def chapters(self) -> list[Chapter]:
+        """The video's chapters (one per scene of a multi-scene file, or per section)."""
+        info = read_json(self.folder / RENDER_JSON) or {}
+        found = info.get("chapters")
+        out: list[Chapter] = []
+        for item in found if isinstance(found, list) else []:
+            try:
+                out.append(Chapter(str(item["title"]), float(item["start"]), float(item["end"]),
+                                   str(item.get("scene_class", ""))))
+            except (KeyError, TypeError, ValueError):
+                return []
+        return out
+
 
 def render_key_parts(source: str, scene_class: str, quality: str,
-                     renderer: str = "cairo") -> dict[str, Any]:
-    """Inputs that change a render: the scene, its class, Manim's version, quality, format, renderer."""
-    return {
-        "scene_sha256": sha256_text(source),
+                     renderer: str = "cairo", *, code: str | None = None) -> dict[str, Any]:
+    """Inputs that change a render: the scene, its class, Manim's version, quality, format, renderer.
+
+    `code` is the part of the file a chapter depends on (see chapters.chapter_code): hashed in
+    place of the whole file, so editing one chapter leaves the others' keys alone.
+    """
+    parts: dict[str, Any] = {
+        "scene_sha256": sha256_text(source if code is None else code),
         "scene_class": scene_class,
         "manim": manim_version(),
         "quality": quality,
         "format": "mp4",
         "renderer": renderer,
     }
+    if uses_sections(source):
+        parts["sections"] = True  # `next_section` chapters are part of the output
+    return parts
+
+
+def uses_sections(source: str) -> bool:
+    """Does the scene mark chapters with `next_section`? (then Manim saves its section index)"""
+    return "next_section(" in source
 
 
 def render_job(slug: str, source: str, scene_class: str, quality: str,
-               renderer: str = "cairo") -> RenderJob:
+               renderer: str = "cairo", *, trusted: bool = False,
+               policy: Policy = SANDBOXED, code: str | None = None) -> RenderJob:
     """Describe a render and compute its key."""
-    parts = render_key_parts(source, scene_class, quality, renderer)
+    parts = render_key_parts(source, scene_class, quality, renderer, code=code)
     return RenderJob(slug=slug, source=source, scene_class=scene_class, quality=quality,
-                     key=make_key("render", parts), key_parts=parts, renderer=renderer)
+                     key=make_key("render", parts), key_parts=parts, renderer=renderer,
+                     trusted=trusted, policy=policy)
 
 
-LAYOUT_HOOK = "layout_hook.py"
 LAYOUT_JSON = "layout.json"
 
+#: What the host accepts from a work folder: sizes past these are refused, not read.
+MAX_VIDEO_BYTES = 2 * 2**30
+MAX_SVG_BYTES = 4 * 2**20
+MAX_LAYOUT_BYTES = 2**20
+_TEX_NAME = re.compile(r"^[0-9a-f]{16}\.svg$")
 
-def manim_argv(job: RenderJob, work: Path, *extra: str) -> list[str]:
-    """The Manim command line of a job (run inside `work`, through the layout probe)."""
-    argv = [sys.executable, LAYOUT_HOOK, "render", f"-q{job.quality}", "--progress_bar", "none",
-            "--disable_caching", "--media_dir", str(work / "media")]
+
+@dataclass(frozen=True)
+class QualityPlan:
+    """The quality to render at, given the preflight's estimate and the time budget."""
+
+    quality: str
+    note: str | None = None      # rendered lower than asked: why (shown on the page)
+    refusal: str | None = None   # too slow at every quality: what was measured, what to try
+
+#: Share of `render_timeout` an estimate may fill: estimates are rough, renders vary.
+BUDGET_SHARE = 0.8
+_FPS = {"l": 15, "m": 30, "h": 60, "k": 60}
+
+
+def plan_quality(estimate: dict[str, float], quality: str, budget: float, *,
+                 video_seconds: float | None = None) -> QualityPlan:
+    """Render as asked, lower (with a note), or not at all, so a slow scene is never a hang."""
+    order = "lmhk"
+    if not estimate or quality not in estimate:
+        return QualityPlan(quality)
+    limit = budget * BUDGET_SHARE
+    if estimate[quality] <= limit:
+        return QualityPlan(quality)
+
+    def rate(q: str) -> str:
+        if not video_seconds:
+            return ""
+        return f"{video_seconds * _FPS[q] / max(estimate[q], 1e-6):.1f} frames/s estimated, "
+
+    asked = (f"at quality {quality} the render would take about {estimate[quality] / 60:.1f} min "
+             f"({rate(quality)}budget {budget:.0f} s, `render_timeout`)")
+    for lower in reversed(order[:order.index(quality)]):
+        if lower in estimate and estimate[lower] <= limit:
+            return QualityPlan(lower, note=f"rendered at quality {lower} instead of {quality}: {asked}")
+    return QualityPlan(quality, refusal=(
+        f"too slow at this quality: {asked}; try `quality: l`, `renderer: opengl` for 3D, a shorter "
+        "scene, or raise `render_timeout` in mkdocs.yml"))
+
+
+def manim_args(job: RenderJob, work: Path, *extra: str) -> list[str]:
+    """Manim's command line for a job (what follows `manim`), run inside `work`."""
+    # Paths relative to the work folder: TeX in paranoid mode refuses absolute paths and any
+    # path through a dot folder (`.cache/`), so the child never names one.
+    argv = ["render", f"-q{job.quality}", "--progress_bar", "none",
+            "--disable_caching", "--media_dir", "media"]
     if job.renderer == "opengl":
         argv += ["--renderer=opengl", "--format", "mp4"]
     return [*argv, *extra, "scene.py", job.scene_class]
@@ -135,19 +228,15 @@ def prepare_work(job: RenderJob, work: Path, tex_dir: Path) -> tuple[Path, dict[
     """Lay out a render's work folder (scene, manim.cfg, TeX cache); return (private tex, env)."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "scene.py").write_text(job.source, encoding="utf-8")
-    hook = resources.files("builder").joinpath(f"templates/{LAYOUT_HOOK}").read_text("utf-8")
-    (work / LAYOUT_HOOK).write_text(hook, encoding="utf-8")
     private_tex = work / "Tex"
-    _seed_tex(tex_dir, private_tex)
+    private_tex.mkdir(parents=True, exist_ok=True)
     (work / "manim.cfg").write_text(
-        "[CLI]\nnotify_outdated_version = False\n"
-        f"tex_dir = {private_tex}\n", encoding="utf-8")
+        "[CLI]\nnotify_outdated_version = False\ntex_dir = Tex\n", encoding="utf-8")
     env = scrubbed_env(work / "home")
     if job.renderer == "opengl":
         from builder.xserver import display
 
         env["DISPLAY"] = display()
-    prepare_workdir(work)
     return private_tex, env
 
 
@@ -163,7 +252,7 @@ def cached_render(render_dir: Path, key: str) -> RenderOutput | None:
     try:
         return RenderOutput(key=key, folder=folder, seconds=float(info["seconds"]),
                             duration=float(info["duration"]), size=int(info["size"]),
-                            quality=str(info["quality"]))
+                            quality=str(info["quality"]), sandbox=str(info.get("sandbox", "")))
     except (KeyError, TypeError, ValueError):
         log.warning("render cache entry %s has a damaged render.json; it will be rendered again", key[:12])
         return None
@@ -176,13 +265,10 @@ def scrubbed_env(home: Path) -> dict[str, str]:
     env.setdefault("LANG", "C.UTF-8")
     (home / "tmp").mkdir(parents=True, exist_ok=True)
     env.update(HOME=str(home), TMPDIR=str(home / "tmp"), COLUMNS="200",
-               PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1", MPLBACKEND="Agg")
+               PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1", MPLBACKEND="Agg",
+               # TeX run by the scene: no files outside its folder, no shell escape.
+               openin_any="p", openout_any="p", shell_escape="f")
     return env
-
-
-#: Resource limits of code that runs a scene (render or dry run).
-SCENE_LIMITS = Limits(cpu_seconds=900, address_space_bytes=16 * 2**30,
-                      file_size_bytes=4 * 2**30, processes=512)
 
 
 _USER_LINE = re.compile(r"(\S*)scene\.py:(\d+) in (\w+)")
@@ -207,23 +293,30 @@ def summarize_failure(output: str) -> str:
     return "\n".join(seen)
 
 
-def _seed_tex(shared: Path, private: Path) -> None:
-    """Give a render copies of the shared TeX cache (copies: a scene must not write through)."""
-    private.mkdir(parents=True, exist_ok=True)
-    if not shared.is_dir():
-        return
-    for svg in shared.glob("*.svg"):
-        with contextlib.suppress(OSError):
-            shutil.copyfile(svg, private / svg.name)
+def _publish_tex(work: Path, private: Path, shared: Path) -> int:
+    """Publish newly compiled formulas into the shared cache; returns how many were refused.
 
-
-def _publish_tex(private: Path, shared: Path) -> None:
-    """Copy newly compiled formulas into the shared cache, each by an atomic rename."""
+    The work folder is the scene's: only regular files named like Manim's TeX hashes, within
+    a size limit and looking like SVG, cross over, each by an atomic rename.
+    """
     shared.mkdir(parents=True, exist_ok=True)
-    for svg in private.glob("*.svg"):
-        target = shared / svg.name
-        if not target.exists():
-            atomic_write_bytes(target, svg.read_bytes())
+    refused = 0
+    if not private.is_dir() or private.is_symlink():
+        return 0
+    for name in sorted(os.listdir(private)):
+        if not _TEX_NAME.match(name) or (shared / name).exists():
+            continue
+        try:
+            data = read_untrusted(work, f"{private.name}/{name}", max_bytes=MAX_SVG_BYTES)
+        except UntrustedFile as exc:
+            log.warning("TeX cache: refused %s from a render's work folder: %s", name, exc)
+            refused += 1
+            continue
+        if b"<svg" not in data[:512]:
+            refused += 1
+            continue
+        atomic_write_bytes(shared / name, data)
+    return refused
 
 
 def render_scene(job: RenderJob, *, render_dir: Path, tex_dir: Path, timeout: float,
@@ -249,16 +342,20 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
     except ToolError as exc:
         raise RenderError(f"cannot render {job.slug} with {job.renderer}: {exc}") from exc
     started = time.monotonic()
+    extra = ("--save_sections",) if uses_sections(job.source) else ()
     try:
-        done = runner(confine(manim_argv(job, work), work, x11=job.renderer == "opengl"),
-                      cwd=work, env=env, timeout=timeout,
-                      limits=replace(SCENE_LIMITS, cpu_seconds=int(timeout * 2) + 60),
-                      check=False)
+        ran = run_manim(manim_args(job, work, *extra), work, runner=runner, env=env, timeout=timeout,
+                        limits=replace(SCENE_LIMITS, cpu_seconds=int(timeout * 2) + 60),
+                        x11=job.renderer == "opengl", trusted=job.trusted, policy=job.policy,
+                        tex_cache=tex_dir)
     except ToolTimeout as exc:
         raise RenderError(f"the render of {job.slug} ran past {timeout:.0f} s and was stopped; "
                           f"shorten the scene or raise `render_timeout` in mkdocs.yml") from exc
+    except SandboxUnavailable as exc:
+        raise RenderError(f"{job.slug}: {exc}") from exc
     except ToolError as exc:
         raise RenderError(f"could not start Manim for {job.slug}: {exc}") from exc
+    done = ran.completed
     seconds = time.monotonic() - started
     output = done.stdout + "\n" + done.stderr
     if done.returncode != 0:
@@ -266,13 +363,8 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
     if f"{job.scene_class} is not in the script" in output:
         raise RenderError(f"scene.py of {job.slug} has no class {job.scene_class}; "
                           f"name the Scene subclass {job.scene_class}")
-    videos = [p for p in (work / "media" / "videos").rglob("*.mp4")
-              if "partial_movie_files" not in p.parts] if (work / "media").is_dir() else []
-    if not videos:
-        raise RenderError(f"Manim rendered nothing for {job.slug}: scene.py has no Scene "
-                          f"subclass {job.scene_class}, or it plays no animation")
     video = stage / VIDEO
-    shutil.move(str(videos[0]), video)
+    take_video(job, work, video)
     try:
         info = probe(video)
         choose_poster(video, info.duration).save(stage / POSTER)  # type: ignore[attr-defined]
@@ -288,9 +380,13 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
         with Image.open(stage / POSTER) as poster:
             if ink(poster) < 0.002:
                 raise RenderError(f"the OpenGL render of {job.slug} is blank (no mobject drawn)")
-    layout = read_layout(work / LAYOUT_JSON)
-    _publish_tex(private_tex, tex_dir)
+    layout = read_layout(work, LAYOUT_JSON)
+    seen = read_seen(work)
+    chapters = _section_chapters(job, work) if extra else []
+    _publish_tex(work, private_tex, tex_dir)
     shutil.rmtree(work)
+    if len(chapters) > 1:
+        atomic_write_text(stage / CHAPTERS_VTT, chapters_vtt(chapters))
     size = video.stat().st_size
     write_json(stage / RENDER_JSON, {
         "key": job.key, "key_parts": job.key_parts, "slug": job.slug,
@@ -298,21 +394,161 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
         "quality": job.quality, "resolution": QUALITY_FLAGS[job.quality],
         "width": info.width, "height": info.height, "codec": info.codec,
         "preview_size": preview_size, "storyboard": storyboard, "renderer": job.renderer,
-        "layout": layout,
+        "layout": layout, "sandbox": ran.confinement,
+        "chapters": [asdict(c) for c in chapters] if len(chapters) > 1 else [],
+        "tex_seen": seen,
     })
 
 
-def read_layout(path: Path) -> list[dict[str, Any]]:
-    """Layout warnings the probe wrote (off-frame or overlapping text), bounded in number."""
+SEEN_JSON = "seen.json"
+
+
+def read_seen(work: Path) -> dict[str, float]:
+    """Formulas the render showed, with the time each first appeared (from the untrusted folder)."""
     import json
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_untrusted(work, SEEN_JSON, max_bytes=MAX_LAYOUT_BYTES).decode("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(tex)[:2000]: round(float(t), 3) for tex, t in list(data.items())[:200]
+            if isinstance(t, int | float) and not isinstance(t, bool) and t >= 0}
+
+
+def _section_chapters(job: RenderJob, work: Path) -> list[Chapter]:
+    """Chapters from Manim's section index (`next_section`), read from the untrusted folder."""
+    media = work / "media"
+    if not media.is_dir() or media.is_symlink():
+        return []
+    wanted = f"/sections/{job.scene_class}.json"
+    found = [rel for rel in list_untrusted(media) if rel.startswith("videos/") and rel.endswith(wanted)]
+    if not found:
+        return []
+    try:
+        data = read_untrusted(media, found[0], max_bytes=MAX_LAYOUT_BYTES)
+    except UntrustedFile as exc:
+        log.warning("%s: section index refused: %s", job.slug, exc)
+        return []
+    return read_sections(data, scene_class=job.scene_class)
+
+
+def take_video(job: RenderJob, work: Path, video: Path) -> None:
+    """Copy the rendered MP4 out of the (untrusted) work folder: a regular file only, within
+    limits; raises RenderError when there is none."""
+    media = work / "media"
+    found = [rel for rel in list_untrusted(media) if rel.startswith("videos/")
+             and rel.endswith(f"/{job.scene_class}.mp4") and "partial_movie_files" not in rel
+             and "/sections/" not in rel] if media.is_dir() and not media.is_symlink() else []
+    if not found:
+        raise RenderError(f"Manim rendered nothing for {job.slug}: scene.py has no Scene "
+                          f"subclass {job.scene_class}, or it plays no animation")
+    try:
+        data = read_untrusted(media, found[0], max_bytes=MAX_VIDEO_BYTES)
+    except UntrustedFile as exc:
+        raise RenderError(f"the render of {job.slug} left an unusable video: {exc}") from exc
+    atomic_write_bytes(video, data)
+
+
+def chapters_key(parts: list[RenderOutput], titles: list[str]) -> str:
+    """The key of a joined video: its parts' keys and the chapter titles, in order."""
+    return make_key("chapters", {"parts": [p.key for p in parts], "titles": titles})
+
+
+def join_chapters(slug: str, parts: list[RenderOutput], scenes: list[tuple[str, str]], *,
+                  render_dir: Path) -> RenderOutput:
+    """Publish one video made of the chapters' renders (packets copied, not re-encoded).
+
+    `scenes` is (class, title) per part. The entry looks like a render's (video, poster, preview,
+    storyboard grouped by chapter, render.json) plus chapters.vtt; joining is cheap, so a change
+    to one chapter re-renders that chapter and joins again.
+    """
+    from builder.chapters import join_videos, scene_chapters
+    from builder.media import choose_poster, make_preview, probe
+
+    key = chapters_key(parts, [title for _, title in scenes])
+    cached = cached_render(render_dir, key)
+    if cached is not None:
+        return cached
+    final = render_dir / key
+    started = time.monotonic()
+    with staging_dir(final) as stage:
+        video = stage / VIDEO
+        try:
+            bounds = join_videos([p.video for p in parts], video)
+            info = probe(video)
+            choose_poster(video, info.duration).save(stage / POSTER)  # type: ignore[attr-defined]
+            preview_size = make_preview(video, info.duration, stage / PREVIEW)
+        except Exception as exc:  # PyAV raises many types for a broken file
+            raise RenderError(f"the chapters of {slug} could not be joined: {exc}") from exc
+        chapters = scene_chapters(scenes, bounds)
+        atomic_write_text(stage / CHAPTERS_VTT, chapters_vtt(chapters))
+        storyboard, layout = [], []
+        seen: dict[str, float] = {}
+        per_chapter = max(2, 12 // len(parts))
+        for index, (part, chapter) in enumerate(zip(parts, chapters, strict=True)):
+            frames = part.storyboard()
+            step = max(1, len(frames) // per_chapter)
+            for frame in frames[::step][:per_chapter]:
+                name = f"storyboard/chapter-{index + 1:02d}-{Path(str(frame['file'])).name}"
+                (stage / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(part.folder / str(frame["file"]), stage / name)
+                storyboard.append({"file": name, "time": round(chapter.start + float(frame["time"]), 2),
+                                   "chapter": index})
+            layout += [{**w, "time": round(chapter.start + float(w.get("time", 0.0)), 2),
+                        "chapter": index} for w in part.layout()]
+            for tex, at in part.tex_seen().items():
+                seen[tex] = min(seen.get(tex, at + chapter.start), round(at + chapter.start, 3))
+        first = read_json(parts[0].folder / RENDER_JSON) or {}
+        write_json(stage / RENDER_JSON, {
+            "key": key, "key_parts": {"parts": [p.key for p in parts]}, "slug": slug,
+            "seconds": round(sum(p.seconds for p in parts), 3),
+            "join_seconds": round(time.monotonic() - started, 3),
+            "duration": round(info.duration, 3), "size": video.stat().st_size,
+            "quality": parts[0].quality, "resolution": first.get("resolution"),
+            "width": info.width, "height": info.height, "codec": info.codec,
+            "preview_size": preview_size, "storyboard": storyboard,
+            "renderer": first.get("renderer", "cairo"), "layout": layout,
+            "sandbox": parts[0].sandbox, "chapters": [asdict(c) for c in chapters],
+            "tex_seen": seen,
+        })
+    output = cached_render(render_dir, key)
+    if output is None:  # pragma: no cover - the entry was just published complete
+        raise RenderError(f"the joined video of {slug} left an incomplete cache entry")
+    return output
+
+
+def read_layout(work: Path, name: str = LAYOUT_JSON) -> list[dict[str, Any]]:
+    """Layout warnings the probe wrote (off-frame or overlapping text), checked and bounded.
+
+    The file comes from the scene's work folder: a link, a FIFO, a huge file or malformed
+    JSON gives no warnings rather than anything the host would trust.
+    """
+    import json
+
+    try:
+        data = json.loads(read_untrusted(work, name, max_bytes=MAX_LAYOUT_BYTES).decode("utf-8"))
     except (OSError, ValueError):
         return []
     if not isinstance(data, list):
         return []
-    return [w for w in data if isinstance(w, dict)][:50]
+    out: list[dict[str, Any]] = []
+    for item in data[:50]:
+        if not isinstance(item, dict):
+            continue
+        names = item.get("names")
+        boxes = item.get("boxes")
+        time_ = item.get("time")
+        out.append({
+            "kind": str(item.get("kind", "layout"))[:20],
+            "names": [str(n)[:80] for n in names[:4]] if isinstance(names, list) else [],
+            "boxes": [[float(v) for v in b[:4] if isinstance(v, int | float)]
+                      for b in boxes[:4] if isinstance(b, list)] if isinstance(boxes, list) else [],
+            "time": float(time_) if isinstance(time_, int | float) else 0.0,
+            "count": int(item["count"]) if isinstance(item.get("count"), int) else 1,
+        })
+    return out
 
 
 def collect_outputs(folder: Path) -> dict[str, bytes]:

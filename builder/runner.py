@@ -127,9 +127,45 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+#: What starts Manim's command line: its console script or package (`python -m manim`), or an
+#: entry script mathreel stages next to scene.py that imports Manim and hands it the arguments.
+MANIM_ENTRIES = ("manim", "layout_hook.py")
+#: Manim's subcommands; a command line without one is `render` (Manim's default command).
+MANIM_COMMANDS = ("render", "cfg", "plugins", "init", "checkhealth")
+#: Options that run a scene without writing a video (preflight runs, not renders).
+NO_VIDEO_OPTIONS = ("--dry_run", "-s", "--save_last_frame")
+
+
+def manim_scene_args(argv: Sequence[str]) -> tuple[str, ...] | None:
+    """Manim's own arguments when argv runs a scene with Manim, whatever wraps it; else None.
+
+    Wrappers come first (bwrap up to its `--`, then setpriv, the interpreter), so the command
+    is found by its entry (`manim`, `-m manim`, `layout_hook.py`) followed by something Manim's
+    command line starts with and, later, a `.py` scene file.
+    """
+    args = [str(a) for a in argv]
+    # bwrap's options end at `--`; a folder it binds may well be called `manim`.
+    start = len(args) - args[::-1].index("--") if "--" in args else 0
+    for index in range(start, len(args)):
+        arg = args[index]
+        if arg == "-m" and args[index + 1:index + 2] == ["manim"]:
+            rest = args[index + 2:]
+        elif Path(arg).name in MANIM_ENTRIES:
+            rest = args[index + 1:]
+        else:
+            continue
+        if not rest or not (rest[0] in MANIM_COMMANDS or rest[0].startswith("-") or rest[0].endswith(".py")):
+            continue
+        if rest[0] in MANIM_COMMANDS and rest[0] != "render":
+            return None  # `manim checkhealth` and the like run no scene
+        if any(a.endswith(".py") for a in rest):
+            return tuple(rest)
+    return None
+
+
 @dataclass
 class CountingRunner:
-    """A Runner that records every call by program name, then runs it for real."""
+    """A Runner that records every call, then runs it for real; tests count calls by tool."""
 
     inner: Runner = run
     calls: list[tuple[str, ...]] = field(default_factory=list)
@@ -142,6 +178,25 @@ class CountingRunner:
             self.calls.append(tuple(str(a) for a in argv))
         return self.inner(argv, cwd=cwd, env=env, timeout=timeout, limits=limits, check=check)
 
+    def _recorded(self) -> list[tuple[str, ...]]:
+        with self._lock:
+            return list(self.calls)
+
     def count(self, needle: str) -> int:
-        """How many calls had `needle` among their arguments (e.g. "manim", "pdflatex")."""
-        return sum(1 for call in self.calls if any(needle in Path(a).name or needle == a for a in call))
+        """How many calls ran a program whose name contains `needle` ("pandoc", "latex").
+
+        "manim" counts Manim scene runs (see `manim_runs`): Manim is started through wrappers
+        and entry scripts, so its name is often nowhere in argv.
+        """
+        if needle == "manim":
+            return len(self.manim_runs())
+        return sum(1 for call in self._recorded() if any(needle in Path(a).name or needle == a for a in call))
+
+    def manim_runs(self) -> list[tuple[str, ...]]:
+        """Manim's arguments for each call that ran a scene: renders, dry runs, probes."""
+        found = (manim_scene_args(call) for call in self._recorded())
+        return [args for args in found if args is not None]
+
+    def renders(self) -> int:
+        """How many calls rendered a video with Manim (dry and last-frame runs are not renders)."""
+        return sum(1 for args in self.manim_runs() if not any(a in NO_VIDEO_OPTIONS for a in args))

@@ -42,6 +42,14 @@ class SceneEntry:
         return value if isinstance(value, str) and value in PROVENANCES else "hand-written"
 
     @property
+    def trusted(self) -> bool:
+        """A person wrote it (hand-written or the anchor template): it may run without bwrap.
+
+        A model scene stays untrusted after a hand edit: most of its code is still the model's.
+        """
+        return self.provenance in ("template", "hand-written")
+
+    @property
     def scene_sha256(self) -> str:
         """Hash of scene.py as it is on disk."""
         return sha256_text(self.source)

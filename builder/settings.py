@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.errors import ConfigError
+from builder.sandbox import Policy
 
 QUALITY_FLAGS = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
 
@@ -30,6 +31,19 @@ class Settings:
     repair_attempts: int = 3
     renderer: str = "auto"
     repair_layout: bool = False
+    #: Also send anchors that never show on screen back to the model.
+    repair_anchors: bool = False
+    #: Video formats of every render besides MP4 (a concept's `scene.formats` overrides).
+    formats: tuple[str, ...] = ("mp4",)
+    #: Concepts generated at once (model calls in flight, and their checks).
+    model_concurrency: int = 4
+    #: False only when the user opted out in so many words (`sandbox: off`, --unsafe-no-sandbox).
+    sandbox: bool = True
+
+    @property
+    def policy(self) -> Policy:
+        """What may run without bubblewrap: model code only when the sandbox is turned off."""
+        return Policy(unconfined_ok=not self.sandbox)
 
     @property
     def render_dir(self) -> Path:
@@ -67,7 +81,8 @@ class Settings:
 
 def env_overrides(env: Any) -> dict[str, Any]:
     """Build overrides passed through the environment (how `mathreel serve` hands its options
-    to the MkDocs server): MATHREEL_QUALITY, MATHREEL_JOBS, MATHREEL_OFFLINE."""
+    to the MkDocs server): MATHREEL_QUALITY, MATHREEL_JOBS, MATHREEL_OFFLINE,
+    MATHREEL_UNSAFE_NO_SANDBOX."""
     out: dict[str, Any] = {}
     if env.get("MATHREEL_QUALITY") in QUALITY_FLAGS:
         out["quality"] = env["MATHREEL_QUALITY"]
@@ -75,6 +90,8 @@ def env_overrides(env: Any) -> dict[str, Any]:
         out["jobs"] = int(env["MATHREEL_JOBS"])
     if env.get("MATHREEL_OFFLINE") in ("1", "true", "yes"):
         out["offline"] = True
+    if env.get("MATHREEL_UNSAFE_NO_SANDBOX") == "1":
+        out["sandbox"] = False
     return out
 
 
@@ -112,7 +129,35 @@ def settings_from_plugin(config_file: Path, site_dir: Path, plugin_config: Any) 
         repair_attempts=plugin_config["repair_attempts"],
         renderer=plugin_config["renderer"],
         repair_layout=plugin_config["repair_layout"],
+        repair_anchors=plugin_config["repair_anchors"],
+        sandbox=_sandbox_setting(plugin_config["sandbox"], config_file),
+        model_concurrency=max(1, int(plugin_config["model_concurrency"])),
+        formats=_formats_setting(plugin_config["formats"], config_file),
     )
+
+
+def _formats_setting(value: Any, config_file: Path) -> tuple[str, ...]:
+    """`formats: [mp4, webm]`: MP4 always, first (the player's first source)."""
+    from builder.spec import FORMATS
+
+    names = [value] if isinstance(value, str) else list(value or [])
+    unknown = [str(n) for n in names if n not in FORMATS]
+    if unknown:
+        raise ConfigError(f"{config_file}: mathreel: formats: unknown {', '.join(unknown)} - use "
+                          f"a list of {', '.join(FORMATS)}, e.g. `formats: [mp4, webm]`")
+    return tuple(["mp4", *(n for n in FORMATS[1:] if n in names)])
+
+
+def _sandbox_setting(value: Any, config_file: Path) -> bool:
+    """`sandbox: on | off` (YAML reads the bare words as booleans; strings are accepted too)."""
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("on", "true", "yes"):
+        return True
+    if str(value).lower() in ("off", "false", "no"):
+        return False
+    raise ConfigError(f"{config_file}: mathreel: sandbox: {value!r} - use `sandbox: on` (the "
+                      "default) or `sandbox: off` (runs model-written code unconfined)")
 
 
 def load_mkdocs_config(config_file: Path) -> Any:

@@ -24,7 +24,8 @@ TOP_KEYS = (
     "prerequisites", "scene", "model", "models",
 )
 ANCHOR_KEYS = ("label", "latex")
-SCENE_KEYS = ("duration", "quality", "three_d", "renderer")
+SCENE_KEYS = ("duration", "quality", "three_d", "renderer", "chapters", "formats")
+FORMATS = ("mp4", "webm")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class SceneOptions:
     quality: str | None = None
     three_d: bool = False
     renderer: str | None = None
+    #: Several Scene classes in scene.py are chapters of one video; false keeps the first only.
+    chapters: bool = True
+    #: Video formats besides the MP4 every render has (None: the build's setting).
+    formats: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -391,14 +396,34 @@ def _scene(fields: dict[str, yaml.Node], shown: str, problems: list[SpecProblem]
             opts["duration"] = value
     _choice(sub, "quality", QUALITIES, shown, problems, opts)
     _choice(sub, "renderer", RENDERERS, shown, problems, opts)
-    if "three_d" in sub:
-        value_node = sub["three_d"]
+    for name in ("three_d", "chapters"):
+        if name not in sub:
+            continue
+        value_node = sub[name]
         if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":bool"):
-            opts["three_d"] = value_node.value.lower() in ("true", "yes", "on")
+            opts[name] = value_node.value.lower() in ("true", "yes", "on")
         else:
-            problems.append(SpecProblem(shown, _line(value_node), "scene.three_d must be true or false",
-                                        "write `three_d: true`"))
+            problems.append(SpecProblem(shown, _line(value_node), f"scene.{name} must be true or false",
+                                        f"write `{name}: true`"))
+    if "formats" in sub:
+        formats = _formats(sub["formats"])
+        if formats is None:
+            problems.append(SpecProblem(shown, _line(sub["formats"]),
+                                        f"scene.formats must be a list of {', '.join(FORMATS)}",
+                                        "write `formats: [mp4, webm]`"))
+        else:
+            opts["formats"] = formats
     return SceneOptions(**opts)
+
+
+def _formats(node: yaml.Node) -> tuple[str, ...] | None:
+    """`[mp4, webm]` as a tuple of known formats, mp4 always first; None when invalid."""
+    if not isinstance(node, yaml.SequenceNode):
+        return None
+    names = [item.value for item in node.value if isinstance(item, yaml.ScalarNode)]
+    if len(names) != len(node.value) or any(n not in FORMATS for n in names):
+        return None
+    return tuple(["mp4", *(n for n in FORMATS[1:] if n in names)])
 
 
 def _number(node: yaml.Node) -> float | None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,3 +45,105 @@ def make_project(dest: Path, fixture: str = "gallery", *, quality: str = "l", of
 def project(tmp_path: Path) -> Iterator[Path]:
     """A fresh copy of the fixture gallery (two good concepts, one broken)."""
     yield make_project(tmp_path / "gallery")
+
+
+# --------------------------------------------------------------------------- counting by outcomes
+# What a build did is counted by what it left (published cache entries and their mtimes) and by
+# the progress events it reported, not by guessing at the command lines it ran.
+
+
+def cache_snapshot(root: Path, stage: str = "render") -> dict[str, int]:
+    """Every file of the published entries of `.cache/<stage>/`, by relative path, with its mtime."""
+    folder = root / ".cache" / stage
+    if not folder.is_dir():
+        return {}
+    return {str(path.relative_to(folder)): path.stat().st_mtime_ns
+            for entry in folder.iterdir() if not entry.name.startswith(".")
+            for path in entry.rglob("*") if path.is_file()}
+
+
+def published(root: Path, stage: str = "render") -> set[str]:
+    """Keys of the published entries of `.cache/<stage>/` (staging folders are hidden)."""
+    folder = root / ".cache" / stage
+    return {p.name for p in folder.iterdir() if not p.name.startswith(".")} if folder.is_dir() else set()
+
+
+@dataclass
+class RecordingProgress:
+    """A build's Progress that keeps every event: tests count renders by what the build reported."""
+
+    events: list[tuple[str, str, str, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def stage(self, name: str, total: int) -> None:
+        """A stage starts (not recorded)."""
+
+    def item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
+        """One item reached a status in a stage."""
+        with self._lock:
+            self.events.append((stage, slug, status, detail))
+
+    def model(self, slug: str, event: Any) -> None:
+        """Live model progress (not recorded)."""
+
+    def slugs(self, stage: str, status: str) -> list[str]:
+        """Items that reached `status` in `stage`, in order (e.g. "render", "done")."""
+        with self._lock:
+            return [slug for s, slug, st, _ in self.events if s == stage and st == status]
+
+
+# --------------------------------------------------------------------------- one render cache per run
+
+
+class RenderPool:
+    """Renders, notes and TeX shared by the whole test run, keyed as the build keys them.
+
+    Tests that need rendered media but do not test caching seed a fresh project from the pool
+    and add what they rendered back: the same tiny scenes are rendered once per run, not once
+    per test module. Entries are published by rename only, so a reader never sees half of one.
+    """
+
+    STAGES = ("render", "notes")
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def seed(self, root: Path) -> int:
+        """Copy every pooled entry into the project's cache; returns how many."""
+        return self._copy(self.folder, root / ".cache")
+
+    def add(self, root: Path) -> int:
+        """Copy the project's published entries the pool lacks into the pool; returns how many."""
+        return self._copy(root / ".cache", self.folder)
+
+    @classmethod
+    def _copy(cls, source: Path, dest: Path) -> int:
+        copied = 0
+        for stage in cls.STAGES:
+            if not (source / stage).is_dir():
+                continue
+            (dest / stage).mkdir(parents=True, exist_ok=True)
+            for entry in (source / stage).iterdir():
+                target = dest / stage / entry.name
+                if entry.name.startswith(".") or not entry.is_dir() or target.exists():
+                    continue
+                tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".partial", dir=dest / stage))
+                shutil.copytree(entry, tmp, dirs_exist_ok=True)
+                try:
+                    os.rename(tmp, target)
+                    copied += 1
+                except OSError:  # another copy won the race: the entry is there either way
+                    shutil.rmtree(tmp, ignore_errors=True)
+        if (source / "tex").is_dir():
+            (dest / "tex").mkdir(parents=True, exist_ok=True)
+            for svg in (source / "tex").glob("*.svg"):
+                if not (dest / "tex" / svg.name).exists():
+                    shutil.copyfile(svg, dest / "tex" / f".{svg.name}.tmp")
+                    os.replace(dest / "tex" / f".{svg.name}.tmp", dest / "tex" / svg.name)
+        return copied
+
+
+@pytest.fixture(scope="session")
+def render_pool(tmp_path_factory: pytest.TempPathFactory) -> RenderPool:
+    """The run's shared render cache (see RenderPool); never for tests about caching itself."""
+    return RenderPool(tmp_path_factory.mktemp("render-pool"))

@@ -128,6 +128,8 @@ class ModelServer:
     _queue: deque[Reply] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _in_flight: int = 0
+    _max_in_flight: int = 0
 
     def script(self, *replies: Reply | str) -> None:
         """Queue replies, played one per chat request in order (a str is ok(str))."""
@@ -154,6 +156,20 @@ class ModelServer:
     def pending(self) -> int:
         """Scripted replies not yet played."""
         return len(self._queue)
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most chat requests this server was answering at the same moment."""
+        return self._max_in_flight
+
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def _next(self, request: RecordedRequest) -> Reply:
         with self._lock:
@@ -239,8 +255,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         reply = self.state._next(RecordedRequest(path, body, headers))
-        if reply.delay_s:
-            self.state._stop.wait(reply.delay_s)
+        self.state._enter()
+        try:
+            if reply.delay_s:
+                self.state._stop.wait(reply.delay_s)
+            self._answer(reply, body)
+        finally:
+            self.state._leave()
+
+    def _answer(self, reply: Reply, body: dict[str, Any]) -> None:
         model = str(body.get("model") or "test-model")
         if reply.kind == "status":
             self._send_json(reply.status, {"error": {"message": reply.message, "type": "test_error",

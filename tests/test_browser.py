@@ -8,9 +8,11 @@ Screenshots land in tests/output/screenshots/ (git-ignored) for people to look a
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, make_project
+from conftest import REPO, RenderPool, make_project
 
 from builder.build import BuildOptions, build
 
@@ -82,11 +84,9 @@ class Site:
     base: str                       # http://127.0.0.1:PORT/site/
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = make_project(tmp_path_factory.mktemp("browser") / "gallery")
-    report = build(root / "mkdocs.yml", BuildOptions())
-    assert report.site_error is None, report.site_error
+@contextmanager
+def _serve(root: Path) -> Iterator[Site]:
+    """Serve a built project's folder on 127.0.0.1; the site is its /site/ sub-path."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -95,6 +95,55 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> Iterator[Site]:
+    root = make_project(tmp_path_factory.mktemp("browser") / "gallery")
+    render_pool.seed(root)
+    report = build(root / "mkdocs.yml", BuildOptions())
+    assert report.site_error is None, report.site_error
+    render_pool.add(root)
+    with _serve(root) as served:
+        yield served
+
+
+def _model_scene(color: str, shape: str) -> str:
+    return ("from manim import *\n\n\nclass EulerIdentityScene(Scene):\n    def construct(self):\n"
+            f"        self.play(Create({shape}(color={color}, fill_opacity=1)), run_time=1.5)\n"
+            "        self.wait(1.5)\n")
+
+
+#: Two models' scenes for one concept (`models: [model-a, model-b]`), as a build leaves them in
+#: scenes/: built offline, they are rendered and shown in tabs without calling any model.
+VARIANTS = {
+    "scenes/euler-identity": ("model-a", _model_scene("BLUE", "Circle")),
+    "scenes/euler-identity/variants/model-b": ("model-b", _model_scene("RED", "Square")),
+}
+
+
+@pytest.fixture(scope="module")
+def variant_site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> Iterator[Site]:
+    root = make_project(tmp_path_factory.mktemp("browser-variants") / "gallery", "tiny")
+    (root / "concepts" / "geometric-series.yaml").unlink()
+    spec = root / "concepts" / "euler-identity.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "models: [model-a, model-b]\n", encoding="utf-8")
+    for folder, (model, source) in VARIANTS.items():
+        (root / folder).mkdir(parents=True)
+        (root / folder / "scene.py").write_text(source, encoding="utf-8")
+        (root / folder / "notes.md").write_text("# Notes\n\n$$\ne^{i\\pi} + 1 = 0\n$$\n", encoding="utf-8")
+        meta = {"schema": 1, "slug": "euler-identity", "provenance": "model", "model": model,
+                "generator": model, "scene_class": "EulerIdentityScene"}
+        (root / folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    render_pool.seed(root)
+    report = build(root / "mkdocs.yml", BuildOptions())
+    assert report.site_error is None, report.site_error
+    item = report.concepts["euler-identity"]
+    assert item.status == "built", item.error
+    assert [(v["model"], v["status"]) for v in item.variants] == [("model-b", "built")], item.variants
+    render_pool.add(root)
+    with _serve(root) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -292,9 +341,41 @@ def test_concept_page_video_plays(page: Any, site: Site, recorder: Recorder) -> 
     assert video.get_attribute("poster") == "poster.png"
     assert video.evaluate("v => v.controls") is True
     assert not [u for u in recorder.requests if u.endswith(".mp4")], "no video fetched until asked"
-    video.evaluate("v => { v.muted = true; return v.play(); }")
+    video.evaluate("v => { v.muted = true; v.play().catch(() => {}); }")  # see the variant test
     page.wait_for_function("document.querySelector('video.mr-video').currentTime > 0.5", timeout=20_000)
     video.evaluate("v => v.pause()")
+
+
+def test_model_variant_tab_shows_and_plays_the_other_video(page: Any, variant_site: Site,
+                                                         recorder: Recorder) -> None:
+    page.goto(variant_site.base + "concepts/euler-identity/")
+    labels = page.locator(".tabbed-set .tabbed-labels label")
+    assert labels.all_inner_texts() == ["model-a", "model-b"]
+    videos = page.locator(".tabbed-set video.mr-video")
+    assert videos.count() == 2
+    main, variant = videos.nth(0), videos.nth(1)
+    assert main.is_visible() and not variant.is_visible(), "the first model's tab is open"
+    assert not [u for u in recorder.requests if u.endswith(".mp4")], "no video fetched until asked"
+
+    labels.nth(1).click()
+    variant.wait_for(state="visible", timeout=5_000)
+    assert not main.is_visible(), "one tab at a time"
+    # play() is not awaited: for a video that cannot load its promise may never settle, and the
+    # wait below then fails in 20 s instead of hanging the run.
+    variant.evaluate("v => { v.muted = true; v.play().catch(() => {}); }")
+    page.wait_for_function("v => v.currentTime > 0.5", arg=variant.element_handle(), timeout=20_000)
+    variant.evaluate("v => v.pause()")
+    source = variant.evaluate("v => v.currentSrc")
+    assert source.endswith("/concepts/euler-identity/variants/model-b/video.mp4"), source
+    assert main.evaluate("v => v.paused && v.currentTime === 0"), "the first model's video stays idle"
+    assert variant.get_attribute("poster") == "variants/model-b/poster.png"
+    # the two tabs play two different renders, not one file twice
+    main_bytes = page.request.get(variant_site.base + "concepts/euler-identity/video.mp4").body()
+    assert main_bytes[4:8] == b"ftyp" and main_bytes != page.request.get(source).body()
+
+    labels.nth(0).click()
+    main.wait_for(state="visible", timeout=5_000)
+    assert not variant.is_visible()
 
 
 def test_storyboard_frame_seeks_the_video(page: Any, site: Site) -> None:

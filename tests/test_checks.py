@@ -345,9 +345,13 @@ def test_dry_run_command_config_and_mapping(tmp_path: Path) -> None:
     if bwrap_works():  # model code runs for the first time here: inside the sandbox
         assert argv[0] == "bwrap" and "--unshare-net" in argv
         argv = argv[argv.index(sys.executable):]
-    assert argv[1:5] == ["-m", "manim", "render", "--dry_run"]
+    # the preflight: the entry script in preflight mode, animations skipped to their ends (-s)
+    assert argv[1:5] == ["layout_hook.py", "--mathreel-preflight", "render", "-s"]
     assert "--progress_bar" in argv and "-ql" in argv and argv[-2:] == ["scene.py", SCENE]
-    assert seen["env"] == {"PATH": os.environ.get("PATH", ""), "COLUMNS": "200"}
+    # the caller's environment, with HOME and TMPDIR put in the work folder (as the sandbox sees it)
+    home = "/scene/home" if bwrap_works() else str(tmp_path / "home")
+    assert seen["env"] == {"PATH": os.environ.get("PATH", ""), "COLUMNS": "200", "HOME": home,
+                           "TMPDIR": f"{home}/tmp"}
     cfg = (tmp_path / "manim.cfg").read_text()
     assert "[CLI]" in cfg and "notify_outdated_version = False" in cfg
     assert (tmp_path / "scene.py").read_text() == source

@@ -118,3 +118,108 @@ def test_environment_overrides_reach_the_plugin(project: Path, monkeypatch: pyte
     _, config = load_settings(project / "mkdocs.yml")
     plugin = config.plugins["mathreel"]
     assert plugin.settings(config).quality == "h"
+
+
+# -- mathreel check: linter conventions ------------------------------------------------------------
+
+HEAD = "from manim import *\n\n\n"
+CLEAN = HEAD + "class Demo(Scene):\n    def construct(self):\n        self.play(Create(Circle()))\n"
+FIXABLE = HEAD + "class Demo(Scene):\n    def construct(self):\n        self.play(ShowCreation(Circle()))\n"
+UNFIXABLE = HEAD + "class Demo(Scene):\n    def build(self):\n        self.play(Create(Circle()))\n"
+# a fixable old name on line 6 and an unknown keyword (not fixable) on line 7
+MIXED = FIXABLE + "        self.play(Create(Square(), bogus_kw=3))\n"
+
+
+def check_file(tmp_path: Path, source: str, *flags: str,
+               capsys: pytest.CaptureFixture[str]) -> tuple[int, str, Path]:
+    path = tmp_path / "scene.py"
+    path.write_text(source, encoding="utf-8")
+    code = main(["check", str(path), "--no-latex", *flags])
+    return code, capsys.readouterr().out, path
+
+
+def test_check_clean_file_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, path = check_file(tmp_path, CLEAN, "--static", capsys=capsys)
+    assert code == 0, out
+    assert out.strip() == f"{path}: all checks passed."
+
+
+def test_check_fixable_only_exits_1_and_writes_nothing(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, path = check_file(tmp_path, FIXABLE, "--static", capsys=capsys)
+    assert code == 1
+    assert f"{path}:6: [api/old-api] ShowCreation" in out
+    assert out.splitlines()[0].endswith("[*]")
+    assert out.splitlines()[-1] == "Found 1 problem (1 fixable with --fix)."
+    assert path.read_text() == FIXABLE
+
+
+def test_check_unfixable_exits_1_with_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = check_file(tmp_path, UNFIXABLE, "--static", capsys=capsys)
+    assert code == 1
+    assert "scene.py:4: [contract/no-construct] class Demo has no `construct(self)`" in out
+    assert "Found 1 problem (0 fixable with --fix)." in out
+    code, out, path = check_file(tmp_path, UNFIXABLE, "--static", "--fix", capsys=capsys)
+    assert code == 1 and path.read_text() == UNFIXABLE
+    assert "Found 1 problem (0 fixed, 1 remaining)." in out
+
+
+def test_check_fix_leaving_nothing_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, path = check_file(tmp_path, FIXABLE, "--static", "--fix", capsys=capsys)
+    assert code == 0, out
+    assert f"{path}:6: fixed: [api/old-api]" in out
+    assert "Found 1 problem (1 fixed, 0 remaining)." in out
+    assert path.read_text() == CLEAN
+    assert main(["check", str(path), "--no-latex", "--static"]) == 0
+
+
+def test_check_fix_leaving_something_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, path = check_file(tmp_path, MIXED, "--static", "--fix", capsys=capsys)
+    assert code == 1
+    assert "Create(Circle())" in path.read_text() and "ShowCreation" not in path.read_text()
+    assert f"{path}:7: [api/bad-kwarg]" in out
+    assert "Found 2 problems (1 fixed, 1 remaining)." in out
+
+
+def test_check_reports_lines_of_the_file_on_disk(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The fix adds an import line; without --fix the remaining problem keeps its line in the file."""
+    source = MIXED.removeprefix(HEAD)
+    code, out, path = check_file(tmp_path, source, "--static", "--scene-class", "Demo", capsys=capsys)
+    assert code == 1
+    assert f"{path}:1: [api/missing-import]" in out
+    assert f"{path}:4: [api/bad-kwarg]" in out
+    assert "Found 3 problems (2 fixable with --fix)." in out
+
+
+def test_check_diff_shows_the_rewrites_without_writing(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, path = check_file(tmp_path, MIXED, "--diff", capsys=capsys)
+    assert code == 1
+    assert out.startswith(f"--- {path}\n+++ {path}\n@@ ")
+    assert "\n-        self.play(ShowCreation(Circle()))\n+        self.play(Create(Circle()))\n" in out
+    assert "bogus_kw" not in [ln for ln in out.splitlines() if ln[:1] in "+-"]
+    assert path.read_text() == MIXED
+    code, out, _ = check_file(tmp_path, CLEAN, "--diff", capsys=capsys)
+    assert code == 0 and out == ""
+
+
+def test_check_accepts_chapters_and_the_old_dry_run_flag(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    story = HEAD + "".join(f"class Scene{i}(Scene):\n    def construct(self):\n        self.wait()\n\n\n"
+                           for i in (1, 2, 3))
+    code, out, _ = check_file(tmp_path, story, "--static", "--dry-run", capsys=capsys)
+    assert code == 0, out
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    assert "--dry-run" not in capsys.readouterr().out
+
+
+def test_check_runs_the_scene_by_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An error only running the scene finds: the static steps pass, the default check fails on its line."""
+    source = HEAD + ("class Demo(Scene):\n    def construct(self):\n        sizes = [1, 2]\n"
+                     "        self.add(Circle(radius=sizes[5]))\n")
+    code, out, _ = check_file(tmp_path, source, "--static", capsys=capsys)
+    assert code == 0, out
+    code, out, path = check_file(tmp_path, source, capsys=capsys)
+    assert code == 1
+    assert f"{path}:7: [dryrun/" in out and "IndexError" in out

@@ -1,15 +1,18 @@
 """Generation in the build, against the test model server (a real HTTP server on 127.0.0.1).
 
-The real `openai` client talks to it; the checks, the dry run and the renders are real.
+The real `openai` client talks to it; the checks, the dry run and the renders are real. Tests that
+do not test caching share the run's render cache (conftest.RenderPool), so a scene the server
+writes the same way for several tests is rendered once.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_project
+from conftest import RecordingProgress, RenderPool, cache_snapshot, make_project, published
 from modelserver import ModelServer, default_answer, ok
 
 from builder.build import BuildOptions, build
@@ -34,11 +37,26 @@ def _gallery(tmp_path: Path) -> Path:
     return make_project(tmp_path / "gallery", "tiny", offline=False)
 
 
-def test_model_scenes_are_generated_cached_and_regenerated_on_change(tmp_path: Path, model_env: ModelServer) -> None:
+@pytest.fixture
+def gallery(tmp_path: Path, render_pool: RenderPool) -> Iterator[Path]:
+    """The tiny gallery seeded from the run's render cache; what it renders goes back to it."""
     root = _gallery(tmp_path)
-    report = build(root / "mkdocs.yml", BuildOptions(site=False))
+    render_pool.seed(root)
+    yield root
+    render_pool.add(root)
+
+
+def test_model_scenes_are_generated_cached_and_regenerated_on_change(
+        tmp_path: Path, model_env: ModelServer, render_pool: RenderPool) -> None:
+    root = _gallery(tmp_path)  # a cache of its own: this test is about what the cache saves
+    first_runner, first_progress = CountingRunner(), RecordingProgress()
+    report = build(root / "mkdocs.yml", BuildOptions(site=False), runner=first_runner, progress=first_progress)
     assert {c.status for c in report.concepts.values()} == {"built"}
     assert model_env.request_count == 2
+    # The first build rendered both scenes, and every way of counting renders sees it.
+    assert sorted(first_progress.slugs("render", "done")) == ["euler-identity", "geometric-series"]
+    assert published(root) == {c.render_key for c in report.concepts.values()}
+    assert first_runner.renders() == 2, first_runner.manim_runs()
     # the prompt carries every anchor verbatim (LaTeX anchoring)
     prompts = " ".join(r.prompt for r in model_env.requests)
     assert r"\sum_{n=0}^{\infty} r^n = \frac{1}{1-r}" in prompts
@@ -49,26 +67,34 @@ def test_model_scenes_are_generated_cached_and_regenerated_on_change(tmp_path: P
     assert meta["endpoint_host"].startswith("127.0.0.1:")
     assert meta["attempts"][0]["ok"] is True
 
-    # Nothing changed: zero model calls, zero renders.
-    runner = CountingRunner()
-    again = build(root / "mkdocs.yml", BuildOptions(site=False), runner=runner)
+    # Nothing changed: zero model calls, zero renders (no entry written, none replaced).
+    renders_before = cache_snapshot(root)
+    runner, progress = CountingRunner(), RecordingProgress()
+    again = build(root / "mkdocs.yml", BuildOptions(site=False), runner=runner, progress=progress)
+    assert cache_snapshot(root) == renders_before
+    assert progress.slugs("render", "start") == [] and progress.slugs("render", "done") == []
+    assert runner.manim_runs() == []
     assert model_env.request_count == 2
     assert {c.status for c in again.concepts.values()} == {"cached"}
-    assert runner.count("manim") == 0
 
     # One anchor changed: exactly that concept is regenerated, and the build says why.
     spec = root / "concepts/euler-identity.yaml"
     spec.write_text(spec.read_text().replace("e^{i\\pi} + 1 = 0", "e^{i\\pi} = -1"))
-    third = build(root / "mkdocs.yml", BuildOptions(site=False))
+    progress = RecordingProgress()
+    third = build(root / "mkdocs.yml", BuildOptions(site=False), progress=progress)
     assert model_env.request_count == 3
     assert third.concepts["geometric-series"].status == "cached"
+    assert progress.slugs("render", "done") == ["euler-identity"]
+    assert published(root) == {c.render_key for c in report.concepts.values()} | {
+        third.concepts["euler-identity"].render_key}
     redone = third.concepts["euler-identity"].redone
     assert any(line.startswith("generate: ") and "anchors changed" in line for line in redone), redone
     assert r"e^{i\pi} = -1" in model_env.requests[-1].prompt
+    render_pool.add(root)  # it never reads the shared cache, but others may use what it rendered
 
 
-def test_key_never_written_anywhere(tmp_path: Path, model_env: ModelServer) -> None:
-    root = _gallery(tmp_path)
+def test_key_never_written_anywhere(gallery: Path, model_env: ModelServer) -> None:
+    root = gallery
     report = build(root / "mkdocs.yml", BuildOptions())
     assert report.site_error is None
     assert model_env.requests[0].authorization == f"Bearer {SECRET}"
@@ -77,8 +103,8 @@ def test_key_never_written_anywhere(tmp_path: Path, model_env: ModelServer) -> N
     assert (root / "site/concepts/euler-identity/index.html").is_file()
 
 
-def test_repair_loop_fixes_on_second_attempt(tmp_path: Path, model_env: ModelServer) -> None:
-    root = _gallery(tmp_path)
+def test_repair_loop_fixes_on_second_attempt(gallery: Path, model_env: ModelServer) -> None:
+    root = gallery
     (root / "concepts/geometric-series.yaml").unlink()
     broken = ("```python\nfrom manim import *\n\nclass EulerIdentityScene(Scene):\n"
               "    def construct(self):\n        self.play(ShowCreation(Circle()))\n"
@@ -98,8 +124,8 @@ def test_repair_loop_fixes_on_second_attempt(tmp_path: Path, model_env: ModelSer
     assert "Fix" in model_env.requests[1].prompt or "fix" in model_env.requests[1].prompt
 
 
-def test_repeated_error_stops_early_and_keeps_last_good(tmp_path: Path, model_env: ModelServer) -> None:
-    root = _gallery(tmp_path)
+def test_repeated_error_stops_early_and_keeps_last_good(gallery: Path, model_env: ModelServer) -> None:
+    root = gallery
     (root / "concepts/geometric-series.yaml").unlink()
     first = build(root / "mkdocs.yml", BuildOptions(site=False))
     assert first.concepts["euler-identity"].status == "built"
@@ -122,8 +148,8 @@ def test_repeated_error_stops_early_and_keeps_last_good(tmp_path: Path, model_en
     assert len(meta["last_failure"]["attempts"]) == 2
 
 
-def test_model_that_never_fixes_is_bounded(tmp_path: Path, model_env: ModelServer) -> None:
-    root = _gallery(tmp_path)
+def test_model_that_never_fixes_is_bounded(gallery: Path, model_env: ModelServer) -> None:
+    root = gallery
     (root / "concepts/geometric-series.yaml").unlink()
     answers = iter(range(100))
 
@@ -143,10 +169,10 @@ def test_model_that_never_fixes_is_bounded(tmp_path: Path, model_env: ModelServe
     assert item.render_key is not None
 
 
-def test_auth_error_names_the_variable(tmp_path: Path, model_env: ModelServer) -> None:
+def test_auth_error_names_the_variable(gallery: Path, model_env: ModelServer) -> None:
     from modelserver import status
 
-    root = _gallery(tmp_path)
+    root = gallery
     model_env.default = status(401)
     report = build(root / "mkdocs.yml", BuildOptions(site=False))
     item = report.concepts["euler-identity"]
@@ -155,15 +181,15 @@ def test_auth_error_names_the_variable(tmp_path: Path, model_env: ModelServer) -
     assert SECRET not in (item.error or "")
 
 
-def test_offline_flag_never_calls_the_model(tmp_path: Path, model_env: ModelServer) -> None:
-    root = _gallery(tmp_path)
+def test_offline_flag_never_calls_the_model(gallery: Path, model_env: ModelServer) -> None:
+    root = gallery
     report = build(root / "mkdocs.yml", BuildOptions(site=False), overrides={"offline": True})
     assert model_env.request_count == 0
     assert {c.provenance for c in report.concepts.values()} == {"template"}
 
 
-def test_multi_model_variants_render_on_one_page(tmp_path: Path, model_env: ModelServer) -> None:
-    root = _gallery(tmp_path)
+def test_multi_model_variants_render_on_one_page(gallery: Path, model_env: ModelServer) -> None:
+    root = gallery
     (root / "concepts/geometric-series.yaml").unlink()
     spec = root / "concepts/euler-identity.yaml"
     spec.write_text(spec.read_text() + "models: [model-a, model-b]\n")
@@ -189,8 +215,8 @@ def test_multi_model_variants_render_on_one_page(tmp_path: Path, model_env: Mode
     assert model_env.request_count == 2
 
 
-def test_layout_warnings_go_back_for_repair_when_asked(tmp_path: Path, model_env: ModelServer) -> None:
-    root = _gallery(tmp_path)
+def test_layout_warnings_go_back_for_repair_when_asked(gallery: Path, model_env: ModelServer) -> None:
+    root = gallery
     (root / "concepts/geometric-series.yaml").unlink()
     crowded = ("```python\nfrom manim import *\n\nclass EulerIdentityScene(Scene):\n"
                "    def construct(self):\n"

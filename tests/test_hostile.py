@@ -66,6 +66,25 @@ HOSTILE = {
     "lambda-closure": scene("f = (lambda: 0)\ng = f.__globals__['__builtins__']"),
     "shutil": scene("shutil.rmtree('/work')", "import shutil\n"),
     "threading-fork": scene("threading.Thread(target=print).start()", "import threading\n"),
+    # bypass classes a red team found (kept refused by tests/test_safety.py with their reasons)
+    "format-string-globals": scene("t = ('{0.' + '_' * 2 + 'init' + '_' * 2 + '.' + '_' * 2 + 'globals' + '_' * 2"
+                                   " + '}').format(Circle())"),
+    "formatter-subclass": scene("class F(string.Formatter):\n    def get_field(self, name, args, kwargs):\n"
+                                "        return super().get_field(name, args, kwargs)", "import string\n"),
+    "update-wrapper-globals": scene("g = functools.update_wrapper(lambda: 0, print, ('__globals__',), ())",
+                                    "import functools\n"),
+    "type-class-creation": scene("K = type('K', (Circle,), {'x': 1})"),
+    "mobject-get-class": scene("k = Square().get___class__()"),
+    "config-alias-tex-dir": scene("c = config\nc.tex_dir = '/tmp'"),
+    "config-digest-file": scene("cfg = config\ncfg.digest_file('/etc/passwd')"),
+    "tex-usename-input": scene("self.add(Tex(r'\\UseName{@@input}{/etc/passwd}'))"),
+    "tex-lualatex": scene("self.add(Tex('x', tex_template=TexTemplate(tex_compiler='lualatex')))"),
+    "tex-chr-backslash": scene("self.add(Tex(chr(92) + 'input{/etc/passwd}'))"),
+    "image-np-str-path": scene("self.add(ImageMobject(np.str_('/root/secret.png')))", "import numpy as np\n"),
+    "submodule-reexported-os": scene("os.system('id')", "from manim.utils.file_ops import os\n"),
+    "unbound-own-method": scene("c = Probe.grab(np.zeros(3).ctypes)", "import numpy as np\n\n\nclass Probe:\n"
+                                "    def grab(self):\n        if False:\n            self._ctypes = None\n"
+                                "        return self._ctypes\n"),
 }
 
 
@@ -188,7 +207,9 @@ def test_sandbox_contains_what_the_static_check_would_have_stopped(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = dict(pool.map(attempt, sorted(RUNTIME)))
-    held = {name: text for name, text in results.items() if "HELD" in text or "ran past" in text}
+    # held by the sandbox or its limits, or refused first by the runtime guard (guard.py)
+    held = {name: text for name, text in results.items()
+            if "HELD" in text or "ran past" in text or "mathreel guard: refused" in text}
     assert set(held) == set(RUNTIME), results
     assert "ran past 20 s" in results["infinite-loop"]
     assert not Path("/tmp/pwned-by-scene").exists()

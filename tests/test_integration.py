@@ -1,7 +1,8 @@
 """End to end with the real tools: Manim, LaTeX, pandoc and MkDocs on a three-concept fixture.
 
 One concept's hand-written scene is broken on purpose: the others must still be built,
-the build must report the failure, and the failed concept must get an error page.
+the build must report the failure, and the failed concept must get an error page. The good
+concepts' media come from the run's shared render cache when another module rendered them first.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import make_project
+from conftest import RecordingProgress, RenderPool, cache_snapshot, make_project
 
 from builder.build import BuildOptions, BuildReport, build
 from builder.runner import CountingRunner
@@ -32,10 +33,12 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def built(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> Iterator[Built]:
     root = make_project(tmp_path_factory.mktemp("integration") / "gallery")
+    render_pool.seed(root)
     runner = CountingRunner()
     report = build(root / "mkdocs.yml", BuildOptions(), runner=runner)
+    render_pool.add(root)
     yield Built(root, report, runner)
 
 
@@ -129,10 +132,18 @@ def test_second_build_redoes_nothing_and_keeps_mtimes(built: Built) -> None:
     outputs = [p for p in cache.rglob("*") if p.is_file() and p.parent.parent.name in ("render", "notes")]
     scenes = list((built.root / "scenes").rglob("*.*"))
     before = {p: p.stat().st_mtime_ns for p in outputs + scenes}
-    runner = CountingRunner()
-    report = build(built.root / "mkdocs.yml", BuildOptions(), runner=runner)
-    good_renders = [call for call in runner.calls if "manim" in call and not call[-1].startswith("Broken")]
+    renders_before = cache_snapshot(built.root, "render")
+    assert renders_before, "the first build published renders"
+    runner, progress = CountingRunner(), RecordingProgress()
+    report = build(built.root / "mkdocs.yml", BuildOptions(), runner=runner, progress=progress)
+    # Counted three ways: by the renders published, by what the build reported, by the children
+    # it ran. Only the broken scene (never cached: it failed) is tried again.
+    assert cache_snapshot(built.root, "render") == renders_before, "no render entry written or replaced"
+    assert progress.slugs("render", "start") == ["broken-scene"]
+    assert progress.slugs("notes", "done") == []
+    good_renders = [args for args in runner.manim_runs() if not args[-1].startswith("Broken")]
     assert good_renders == []
+    assert runner.renders() == 1, runner.manim_runs()
     assert runner.count("pdflatex") == 0
     assert not [call for call in runner.calls if call[0] == "pandoc" and "--version" not in call]
     assert {report.concepts[s].status for s in GOOD} == {"cached"}

@@ -199,11 +199,14 @@ def test_server_error_exhausted(model_server: ModelServer) -> None:
 
 
 def test_too_long_retry_after_is_not_waited_for(model_server: ModelServer) -> None:
-    model_server.script(status(429, retry_after_ms=10_000_000), ok(ANSWER))
+    model_server.script(status(429, retry_after_ms=10_000_000), ok(ANSWER))  # almost three hours
     started = time.monotonic()
     with pytest.raises(ModelRateLimited):
         complete(settings_for(model_server), MESSAGES, env=ENV)
-    assert time.monotonic() - started < 2 and model_server.request_count == 1
+    # Gave up instead of waiting: no second request, and nowhere near the hours asked for
+    # (the bound is loose on purpose: a slow, busy machine must not fail this).
+    assert model_server.request_count == 1
+    assert time.monotonic() - started < 60
 
 
 def test_stream_options_refused_then_asked_without(model_server: ModelServer) -> None:
@@ -257,12 +260,15 @@ def test_missing_key_makes_no_request(model_server: ModelServer) -> None:
 
 
 def test_stalled_stream_times_out_within_bound(model_server: ModelServer) -> None:
-    model_server.default = stall()
+    model_server.default = stall()  # the server holds the stream open for 60 s
     started = time.monotonic()
     with pytest.raises(ModelTimeout, match=r"nothing for 2 s") as info:
         complete(settings_for(model_server, max_retries=0), MESSAGES, env=ENV)
     took = time.monotonic() - started
-    assert 1.9 <= took < 5, took
+    # Waited the stall_timeout_s (a slow machine only adds to it), then gave up on its own,
+    # well before the server would have let go: bounds in order, not a tight wall-clock figure.
+    assert 2 <= took < 30, took
+    assert model_server.request_count == 1
     assert "stall_timeout_s" in str(info.value)
 
 
@@ -273,19 +279,22 @@ def test_stall_then_success(model_server: ModelServer) -> None:
 
 
 def test_hard_overall_timeout(model_server: ModelServer) -> None:
-    model_server.default = ok(ANSWER, delay_s=10)
+    model_server.default = ok(ANSWER, delay_s=120)
     started = time.monotonic()
     with pytest.raises(ModelTimeout, match=r"within 1.5 s \(model.timeout_s\)"):
         complete(settings_for(model_server, timeout_s=1.5, stall_timeout_s=5), MESSAGES, env=ENV)
-    assert time.monotonic() - started < 4
+    took = time.monotonic() - started
+    # Not before the deadline, and long before the answer; the message names the limit that fired.
+    assert 1.5 <= took < 60, took
 
 
 def test_hard_overall_timeout_non_streaming(model_server: ModelServer) -> None:
-    model_server.default = ok(ANSWER, delay_s=10)
+    model_server.default = ok(ANSWER, delay_s=120)
     started = time.monotonic()
     with pytest.raises(ModelTimeout, match=r"model\.timeout_s"):
         complete(settings_for(model_server, timeout_s=1.5), MESSAGES, env=ENV, stream=False)
-    assert time.monotonic() - started < 4
+    took = time.monotonic() - started
+    assert 1.5 <= took < 60, took
 
 
 @pytest.mark.parametrize("stream", [True, False])

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,16 +184,44 @@ def test_tex_is_restricted(tools: None, concept: Concept, tmp_path: Path) -> Non
     assert not marker.exists(), "shell escape is off"
 
 
-def test_key_covers_render_template_and_prerequisites(concept: Concept) -> None:
-    base = notes_key_parts(concept, NOTES, render_key="a" * 64, pandoc="2.17", page_url=None)
-    keys = {notes_key(base)}
-    keys.add(notes_key({**base, "render_key": "b" * 64}))
-    keys.add(notes_key(notes_key_parts(concept, NOTES, render_key="a" * 64, pandoc="2.17", page_url=None,
-                                       titles={"limits": "Limits"})))
-    keys.add(notes_key(notes_key_parts(concept, NOTES + " ", render_key="a" * 64, pandoc="2.17",
-                                       page_url=None)))
-    assert len(keys) == 4
-    assert "/" not in str(base["template"]) and len(base["template"]) == 64
+#: The inputs of a notes key, and changes that alter the PDF: each must give a new key. Written
+#: out here (not read back from notes_key_parts), so an input the key forgets shows up.
+KEY_INPUTS: dict[str, Any] = {"spec": SPEC, "notes": NOTES, "render_key": "a" * 64, "pandoc": "2.17",
+                              "page_url": None, "titles": None}
+KEY_CHANGES = [
+    ("render_key", "b" * 64),
+    ("pandoc", "3.1.3"),
+    ("page_url", PAGE_URL),
+    ("titles", {"limits": "Limits"}),
+    ("notes", NOTES + " "),
+    ("spec", SPEC.replace("title: Geometric series & sums", "title: Geometric sums")),
+    ("spec", SPEC.replace("summary: Halves that add up to a whole.", "summary: Halves.")),
+    ("spec", SPEC.replace("level: intro", "level: graduate")),
+    ("spec", SPEC.replace("tags: [series, analysis_1]", "tags: [series]")),
+    ("spec", SPEC.replace("label: The sum", "label: The total")),
+    ("spec", SPEC.replace("prerequisites: [limits, sequences]", "prerequisites: [limits]")),
+]
+
+
+def _notes_key(inputs: dict[str, Any]) -> str:
+    found, problems = validate_text(Path("concepts/geometric-series.yaml"), inputs["spec"])
+    assert found is not None, problems
+    return notes_key(notes_key_parts(found, inputs["notes"], render_key=inputs["render_key"],
+                                     pandoc=inputs["pandoc"], page_url=inputs["page_url"],
+                                     titles=inputs["titles"]))
+
+
+@pytest.mark.parametrize(("name", "value"), KEY_CHANGES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(KEY_CHANGES)])
+def test_key_changes_with_each_input(name: str, value: object) -> None:
+    assert value != KEY_INPUTS[name]
+    changed = {**KEY_INPUTS, name: value}
+    assert _notes_key(changed) == _notes_key(dict(changed)), "the same input, the same key"
+    assert _notes_key(changed) != _notes_key(KEY_INPUTS)
+
+
+def test_key_has_the_template_and_no_paths(concept: Concept) -> None:
+    parts = notes_key_parts(concept, NOTES, render_key="a" * 64, pandoc="2.17", page_url=None)
+    assert "/" not in str(parts["template"]) and len(parts["template"]) == 64
 
 
 def test_format_time() -> None:

@@ -213,8 +213,18 @@ def test_parse_answer(name: str) -> None:
         assert any(case.fix in f for f in parsed.fixes), parsed.fixes
 
 
-def test_at_least_fifteen_cases() -> None:
-    assert len(CASES) >= 15
+def test_every_shape_at_once_gives_back_exactly_the_scene_and_notes() -> None:
+    """Reasoning, prose, a stray shell block, the scene and the notes in one answer."""
+    text = ("<think>First the triangle, then the squares.</think>\nHere is a scene. Install Manim first:\n\n"
+            + fenced("bash", "pip install manim") + "\nThe scene:\n\n" + fenced("python", SCENE)
+            + "\nAnd the notes:\n\n" + fenced("markdown", NOTES) + "\nHope this helps!\n")
+    parsed = parse_answer(text, scene_class=CLS, finish_reason="stop")
+    assert (parsed.code, parsed.notes) == (SCENE, NOTES)
+    assert parsed.reasoning == "First the triangle, then the squares."
+    assert parsed.problems == () and parsed.fixes == ()
+    cut = parse_answer(fenced("python", SCENE) + "```markdown\n# Notes\n\nCut off mid", scene_class=CLS,
+                       finish_reason="length")
+    assert cut.code == SCENE and cut.notes is None, "a truncated answer keeps its finished scene only"
 
 
 def test_code_that_parses_is_valid_python() -> None:

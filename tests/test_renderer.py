@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_project
+from conftest import RecordingProgress, cache_snapshot, make_project, published
 
 from builder.build import BuildOptions, build
 from builder.render import cached_render
 from builder.renderer import choose, frame_difference, is_three_d
-from builder.runner import CountingRunner
+from builder.runner import Completed, CountingRunner, manim_scene_args
 
 SURFACE = '''from manim import *
 
@@ -52,23 +52,43 @@ def test_frame_difference_bounds() -> None:
 
 
 @pytest.mark.integration
-def test_auto_probe_measures_once_and_caches(tmp_path: Path) -> None:
+def test_auto_decides_from_one_preflight_without_rendering_and_caches(tmp_path: Path) -> None:
     runner = CountingRunner()
     first = choose(SURFACE, "ProbeScene", wanted="auto", where="mkdocs.yml", cache_dir=tmp_path,
                    tex_dir=tmp_path / "tex", runner=runner)
-    assert first.renderer in ("cairo", "opengl")
-    assert first.measured is not None and first.measured["cairo_s"] and first.measured["opengl_s"], first
-    assert "frame_difference" in first.measured, first.reason
-    assert len(runner.calls) == 2  # one probe per renderer
+    # An 8x8 surface takes Cairo about 0.1 s a frame at -ql: OpenGL (measured 2x faster here).
+    assert first.renderer == "opengl", first.reason
+    assert first.measured is not None and first.measured["cairo_frame_s"] >= 0.03
+    assert runner.renders() == 0  # no trial render with either renderer
+    assert len(runner.manim_runs()) == 1  # one preflight (animations skipped)
     again = choose(SURFACE, "ProbeScene", wanted="auto", where="mkdocs.yml", cache_dir=tmp_path,
                    tex_dir=tmp_path / "tex", runner=runner)
-    assert again.renderer == first.renderer and len(runner.calls) == 2
+    assert again.renderer == first.renderer and len(runner.manim_runs()) == 1  # cached
+    # A model answer brings its facts from meta.json: no Manim child at all.
+    fresh = CountingRunner()
+    given = choose(SURFACE, "ProbeScene", wanted="auto", where="mkdocs.yml", cache_dir=tmp_path / "x",
+                   tex_dir=tmp_path / "tex", runner=fresh, facts={"three_d": 64, "frame_s": 0.004})
+    assert given.renderer == "cairo" and fresh.calls == []
+
+
+@pytest.mark.parametrize(("facts", "renderer", "why"), [
+    ({"three_d": 0, "frame_s": 0.5}, "cairo", "no 3D mobject"),
+    ({"three_d": 12, "frame_s": None}, "cairo", "did not time a frame"),
+    ({"three_d": 12, "frame_s": 0.01}, "cairo", "light 3D"),
+    ({"three_d": 576, "frame_s": 0.37}, "opengl", "370 ms"),
+])
+def test_decide_from_facts(facts: dict[str, object], renderer: str, why: str) -> None:
+    from builder.renderer import decide
+
+    choice = decide(facts)
+    assert choice.renderer == renderer and why in choice.reason
 
 
 @pytest.mark.integration
 def test_opengl_render_and_cairo_fallback(tmp_path: Path) -> None:
     root = make_project(tmp_path / "gallery", "threed")
-    report = build(root / "mkdocs.yml", BuildOptions(site=False))
+    first_runner, first_progress = CountingRunner(), RecordingProgress()
+    report = build(root / "mkdocs.yml", BuildOptions(site=False), runner=first_runner, progress=first_progress)
     surface = report.concepts["paraboloid"]
     assert surface.status == "built", surface.error
     assert surface.render["renderer"]["renderer"] == "opengl"
@@ -80,8 +100,53 @@ def test_opengl_render_and_cairo_fallback(tmp_path: Path) -> None:
     assert "OpenGL failed" in fallback.render["renderer"]["fallback"]
     meta = json.loads((root / "scenes/gl-only/meta.json").read_text())
     assert "needs the Cairo renderer" in meta["renderer"]["fallback"]
-    # the next build reuses the Cairo fallback without trying OpenGL again
-    runner = CountingRunner()
-    again = build(root / "mkdocs.yml", BuildOptions(site=False), runner=runner)
+    # Three renders ran (paraboloid in OpenGL, gl-only in OpenGL then Cairo); two were published.
+    assert first_runner.renders() == 3, first_runner.manim_runs()
+    assert sorted(first_progress.slugs("render", "done")) == ["gl-only", "paraboloid"]
+    assert first_progress.slugs("render", "retry") == ["gl-only"]
+    assert published(root) == {surface.render_key, fallback.render_key}
+
+    # The next build reuses the Cairo fallback without trying OpenGL again: no Manim child at
+    # all, no render reported, no cache entry written or replaced.
+    renders_before = cache_snapshot(root)
+    runner, progress = CountingRunner(), RecordingProgress()
+    again = build(root / "mkdocs.yml", BuildOptions(site=False), runner=runner, progress=progress)
+    assert cache_snapshot(root) == renders_before
+    assert [e for e in progress.events if e[0] == "render" and e[2] != "finished"] == []
+    assert runner.manim_runs() == []
     assert again.concepts["gl-only"].status == "cached"
-    assert runner.count("manim") == 0
+    assert again.concepts["paraboloid"].status == "cached"
+    assert again.concepts["gl-only"].render_key == fallback.render_key
+
+
+# --------------------------------------------------------------------------- counting Manim runs
+
+PY = "/srv/venv/bin/python3"
+BWRAP = ["bwrap", "--unshare-net", "--ro-bind", "/srv/venv/lib/python3.11/site-packages/manim",
+         "/srv/venv/lib/python3.11/site-packages/manim", "--bind", "/w", "/w", "--chdir", "/w", "--"]
+SETPRIV = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.mark.parametrize(("argv", "expected", "renders"), [
+    ([*BWRAP, *SETPRIV, PY, "layout_hook.py", "render", "-ql", "--media_dir", "/w/media", "scene.py", "A"],
+     ("render", "-ql", "--media_dir", "/w/media", "scene.py", "A"), 1),
+    ([PY, "layout_hook.py", "render", "--dry_run", "-ql", "scene.py", "A"],
+     ("render", "--dry_run", "-ql", "scene.py", "A"), 0),
+    ([*BWRAP, PY, "-m", "manim", "render", "-s", "scene.py", "A"], ("render", "-s", "scene.py", "A"), 0),
+    (["/srv/venv/bin/manim", "-qm", "scene.py", "A"], ("-qm", "scene.py", "A"), 1),
+    ([PY, "/w/layout_hook.py", "render", "-ql", "-n", "0,3", "--renderer=opengl", "scene.py", "A"],
+     ("render", "-ql", "-n", "0,3", "--renderer=opengl", "scene.py", "A"), 1),
+    (["manim", "checkhealth"], None, 0),
+    (["/srv/venv/bin/manim", "--version"], None, 0),
+    ([*BWRAP, PY, "-c", "print('ok')"], None, 0),
+    (["pdflatex", "-interaction=nonstopmode", "notes.tex"], None, 0),
+    (["pandoc", "--version"], None, 0),
+])
+def test_counting_runner_recognises_manim_whatever_wraps_it(
+        argv: list[str], expected: tuple[str, ...] | None, renders: int) -> None:
+    assert manim_scene_args(argv) == expected
+    runner = CountingRunner(inner=lambda argv, **_: Completed(tuple(argv), 0, "", ""))
+    runner(argv, cwd=Path("/w"))
+    assert runner.renders() == renders
+    assert runner.count("manim") == (expected is not None)
+    assert runner.count("pdflatex") == (argv[0] == "pdflatex")

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import make_project
+from conftest import RenderPool, make_project
 
 from builder.build import BuildOptions, BuildReport, build
 from builder.site.gallery import GalleryItem, token_counts
@@ -107,8 +107,9 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def built(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> Iterator[Built]:
     root = make_project(tmp_path_factory.mktemp("site") / "gallery")
+    render_pool.seed(root)  # the fixture gallery's media, if another module rendered them already
     (root / "concepts" / "hostile-notes.yaml").write_text(SPEC, encoding="utf-8")
     scene = root / "scenes" / "hostile-notes"
     scene.mkdir(parents=True)
@@ -121,6 +122,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         "# site_url: https://example.org/gallery/", f"site_url: {SITE_URL}"), encoding="utf-8")
     report = build(config, BuildOptions())
     assert report.site_error is None, report.site_error
+    render_pool.add(root)
     yield Built(root, report)
 
 

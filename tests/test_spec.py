@@ -49,6 +49,9 @@ CASES = [
     ("..yaml", GOOD, "not a valid slug", None),
     ("a.yaml", GOOD.replace("anchors:\n", "anchors:\n  - just text\n"), "must be a mapping with label and latex", 7),
     ("a.yaml", GOOD.replace("scene:\n  duration: 30", "scene:\n  three_d: maybe"), "three_d must be true or false", 10),
+    ("a.yaml", GOOD.replace("scene:\n  duration: 30", "scene:\n  chapters: some"), "chapters must be true or false", 10),
+    ("a.yaml", GOOD.replace("scene:\n  duration: 30", "scene:\n  formats: [mp4, avi]"), "formats must be a list of mp4, webm", 10),
+    ("a.yaml", GOOD.replace("scene:\n  duration: 30", "scene:\n  formats: webm"), "formats must be a list", 10),
 ]
 
 
@@ -127,3 +130,15 @@ def test_slugify(title: str, slug: str) -> None:
 def test_scene_class_name() -> None:
     assert scene_class_name("bias-variance") == "BiasVarianceScene"
     assert scene_class_name("3d-surfaces") == "S3dSurfacesScene"
+
+
+def test_chapters_and_formats_are_read() -> None:
+    from builder.spec import validate_text
+
+    text = GOOD.replace("scene:\n  duration: 30", "scene:\n  chapters: false\n  formats: [webm, mp4]")
+    concept, problems = validate_text(Path("a.yaml"), text)
+    assert not problems and concept is not None
+    assert concept.scene.chapters is False
+    assert concept.scene.formats == ("mp4", "webm")  # MP4 first: the player's first source
+    default, _ = validate_text(Path("a.yaml"), GOOD)
+    assert default is not None and default.scene.chapters is True and default.scene.formats is None

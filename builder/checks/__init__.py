@@ -1,9 +1,9 @@
 """The static check ladder for model-written Manim scenes, run before any render.
 
-syntax -> safety -> contract -> api (with safe rewrites) -> latex preflight, stopping at the first
-step that leaves errors; then, separately, `dry_run`. A scene the safety step rejects is never
-imported or executed: the steps before the dry run only parse it (Manim itself is imported for
-introspection; the scene is not).
+syntax -> safety (with its own rewrite of submodule star imports) -> contract -> api (with safe
+rewrites) -> latex preflight, stopping at the first step that leaves errors; then, separately,
+`dry_run`. A scene the safety step rejects is never imported or executed: the steps before the dry
+run only parse it (Manim itself is imported for introspection; the scene is not).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from builder.checks.contract import check_contract
 from builder.checks.diagnostics import CheckResult, Diagnostic, format_diagnostics
 from builder.checks.dryrun import dry_run
 from builder.checks.latex import check_latex
-from builder.checks.safety import check_safety
+from builder.checks.safety import check_safety, fix_safety
 from builder.checks.syntax import check_syntax
 from builder.runner import Runner
 
@@ -36,10 +36,21 @@ def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, 
     if tree is None:
         return CheckResult(source, diags, ())
 
+    if fix:
+        # the safety step's own rewrites (from manim.<sub> import * -> from manim import *) are applied
+        # first; the rewritten source is then checked from the start, like any other
+        fixed, done = _fix_safety(tree, source)
+        if done:
+            rewrites += done
+            source = fixed
+            tree, diags = check_syntax(source)
+            if tree is None:
+                return CheckResult(source, diags, tuple(rewrites))
+
     diags = _safety(tree, source)
     if _has_errors(diags):
         log.debug("scene %s rejected by the safety step (%d problem(s))", scene_class, len(diags))
-        return CheckResult(source, diags, ())
+        return CheckResult(source, diags, tuple(rewrites))
 
     source, diags, done = check_contract(tree, source, scene_class=scene_class, fix=fix)
     rewrites += done
@@ -80,6 +91,15 @@ def _safety(tree: ast.Module, source: str) -> tuple[Diagnostic, ...]:
         log.exception("the safety check crashed; rejecting the scene")
         return (_internal("safety", "the safety check crashed (a mathreel bug), so the scene was rejected",
                           "error"),)
+
+
+def _fix_safety(tree: ast.Module, source: str) -> tuple[str, tuple[str, ...]]:
+    """The safety step's rewrites; a crash here only skips them (the check itself still runs)."""
+    try:
+        return fix_safety(tree, source)
+    except Exception:
+        log.exception("the safety rewrite crashed; checking the scene as written")
+        return source, ()
 
 
 def _internal(step: str, message: str, severity: str) -> Diagnostic:

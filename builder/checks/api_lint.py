@@ -349,7 +349,7 @@ def _method_kwargs(method: str) -> frozenset[str] | None:
 
 
 @functools.cache
-def _instance_attributes(cls: type) -> frozenset[str]:
+def instance_attributes(cls: type) -> frozenset[str]:
     """Names assigned as `self.X = ...` anywhere in the classes of cls's MRO (read from source)."""
     names: set[str] = set()
     for klass in cls.__mro__:
@@ -364,6 +364,23 @@ def _instance_attributes(cls: type) -> frozenset[str]:
             if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                     and node.value.id == "self" and isinstance(node.ctx, ast.Store)):
                 names.add(node.attr)
+    return frozenset(names)
+
+
+def _star_imported_names(tree: ast.Module) -> frozenset[str]:
+    """The names bound by `from <module> import *` for modules other than manim (math, ...)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if (isinstance(node, ast.ImportFrom) and not node.level and node.module and node.module != "manim"
+                and not node.module.startswith("manim.") and any(a.name == "*" for a in node.names)):
+            module = _module_for_alias(node.module)
+            if module is None:
+                continue
+            public = getattr(module, "__all__", None)
+            if isinstance(public, list | tuple):
+                names.update(str(n) for n in public)
+            else:
+                names.update(n for n in dir(module) if not n.startswith("_"))
     return frozenset(names)
 
 
@@ -382,7 +399,8 @@ class _Ctx:
         self.tree = tree
         self.source = source
         self.scene_class = scene_class
-        self.bound = bound_names(tree)
+        # names a `from <module> import *` of an allowed module (not manim) binds are defined too
+        self.bound = bound_names(tree) | _star_imported_names(tree)
         self.ns: Mapping[str, object] = manim_namespace()
         self.star = has_star_import(tree)
         self.imported_manim = {a.asname or "manim" for n in ast.walk(tree) if isinstance(n, ast.Import)
@@ -683,7 +701,7 @@ def _check_scene_self(ctx: _Ctx) -> list[_Finding]:
                 members.update(t.id for t in item.targets if isinstance(t, ast.Name))
             elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                 members.add(item.target.id)
-    known = _instance_attributes(base)
+    known = instance_attributes(base)
     out: list[_Finding] = []
     rebase_used = False
     for node in (n for c in family for n in ast.walk(c)):

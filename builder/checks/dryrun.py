@@ -1,22 +1,51 @@
-"""Step 6: dry run. Run the scene with `manim render --dry_run` (no frames written) in a
-subprocess through the runner, and turn a failure into a Diagnostic on the scene's line."""
+"""Step 6: one cheap preflight run of the scene, and the mapping of its failures to Diagnostics.
+
+`preflight` runs `construct` once through the sandbox seam with animations skipped to their
+end states (Manim's `-s`) plus a few interior moments of every play, instead of computing
+every frame as `--dry_run` does. The child's entry script records in preflight.json, as it
+goes, how far it got and what drives the render's cost; so a run that outlives its budget
+still says what it measured, and a slow scene is reported as slow, not as broken.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 from builder.checks.diagnostics import Diagnostic, source_line
 from builder.errors import ToolTimeout
+from builder.fsutil import read_untrusted
 from builder.runner import Limits, Runner
+from builder.sandbox import SANDBOXED, Policy, run_manim
 
 log = logging.getLogger(__name__)
 
 SCENE_FILE = "scene.py"
+PREFLIGHT_JSON = "preflight.json"
 MANIM_CFG = "[CLI]\nnotify_outdated_version = False\n"
+#: The entry script's switch for preflight mode (it strips it before Manim parses argv).
+PREFLIGHT_FLAG = "--mathreel-preflight"
+MAX_PREFLIGHT_BYTES = 2 * 2**20
+
+#: Frames per second and pixels per frame of Manim's quality presets (l m h k).
+QUALITIES: Mapping[str, tuple[int, int]] = MappingProxyType({
+    "l": (15, 854 * 480), "m": (30, 1280 * 720), "h": (60, 1920 * 1080), "k": (60, 3840 * 2160)})
+#: H.264 encoding through PyAV, seconds per pixel of a frame (measured here: 1080p about 40 ms
+#: a frame, -ql about 8 ms); it, not drawing, dominates simple 2D renders.
+_ENCODE_S_PER_PIXEL = 2e-8
+#: A frozen frame (a static wait) is not drawn again, and identical frames encode faster.
+_STATIC_SHARE = 0.5
+#: Share of the budget without any progress before a timeout may be called a loop.
+_STALL_SHARE = 0.6
+#: Sampler ticks without progress needed as well (the hook samples every 0.5 s).
+_STALL_SAMPLES = 4
 
 #: A frame in a rich traceback: "│ /tmp/x/scene.py:7 in construct  │".
 _FRAME = re.compile(r"(?:^|[\s│|])(\S+\.py):(\d+) in (\w+)", re.M)
@@ -25,34 +54,328 @@ _PLAIN_FRAME = re.compile(r'File "([^"]+\.py)", line (\d+), in (\w+)')
 _EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)|[A-Z]\w*Error)(?::\s?(.*))?$")
 
 
-def dry_run(source: str, *, scene_class: str, runner: Runner, workdir: Path, env: Mapping[str, str],
-            timeout: float = 120) -> tuple[Diagnostic, ...]:
-    """Run the scene without writing frames; map its traceback to a Diagnostic (empty when it ran)."""
+@dataclass(frozen=True)
+class PreflightFacts:
+    """What the preflight measured, as far as it got."""
+
+    plays: int = 0
+    video_seconds: float = 0.0
+    static_seconds: float = 0.0
+    animations: int = 0
+    mobjects: int = 0
+    family: int = 0
+    three_d: int = 0
+    updaters: int = 0
+    #: Tex/MathTex strings seen on screen -> scene time of the play they first showed in.
+    anchors_seen: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    phase: str = ""
+    line: int | None = None
+    wall_s: float = 0.0
+    last_progress_s: float = 0.0
+    stalled_lines: tuple[int, ...] = ()
+    stalled_samples: int = 0
+    step_s: float = 0.0
+    steps: int = 0
+    frame_s: float | None = None
+    recorded: bool = False
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """The outcome of one preflight run: problems, layout, facts and a render-time estimate."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    layout: tuple[Diagnostic, ...]
+    facts: PreflightFacts
+    finished: bool
+    wall_s: float
+    #: Rough seconds a Cairo render would take, per quality letter (empty when unknown).
+    estimate: Mapping[str, float]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        """Only the error-severity diagnostics."""
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    def anchor_times(self, anchors: Sequence[str]) -> dict[str, float | None]:
+        """When each anchor's LaTeX first showed on screen (None: never seen)."""
+        return anchor_times(anchors, self.facts.anchors_seen)
+
+
+def preflight(source: str, *, scene_class: str, runner: Runner, workdir: Path, env: Mapping[str, str],
+              budget: float = 60, trusted: bool = False, policy: Policy = SANDBOXED) -> Preflight:
+    """Run construct once, animations skipped to their ends, and report errors, layout and cost."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / SCENE_FILE).write_text(source, encoding="utf-8")
     (workdir / "manim.cfg").write_text(MANIM_CFG, encoding="utf-8")
-    argv = [sys.executable, "-m", "manim", "render", "--dry_run", "--progress_bar", "none", "-ql",
-            "--media_dir", str(workdir / "media"), SCENE_FILE, scene_class]
+    # -s skips every animation to its end and saves one real frame at the end (timed by the hook).
+    args = [PREFLIGHT_FLAG, "render", "-s", "--progress_bar", "none", "-ql",
+            "--media_dir", "media", SCENE_FILE, scene_class]
     child_env = dict(env)
     child_env["COLUMNS"] = "200"
-    limits = Limits(cpu_seconds=int(timeout) + 5, address_space_bytes=16 * 2**30,
+    limits = Limits(cpu_seconds=int(budget) + 5, address_space_bytes=16 * 2**30,
                     file_size_bytes=512 * 1024 * 1024, processes=512)
-    # Model code runs here for the first time: in the same sandbox as a render.
-    from builder.sandbox import confine, prepare_workdir
-
-    prepare_workdir(workdir)
+    began = time.monotonic()
+    # Model code runs here for the first time: through the same seam and sandbox as a render.
     try:
-        done = runner(confine(argv, workdir), cwd=workdir, env=child_env, timeout=timeout,
-                      limits=limits, check=False)
+        done = run_manim(args, workdir, runner=runner, env=child_env, timeout=budget,
+                         limits=limits, trusted=trusted, policy=policy).completed
     except ToolTimeout:
-        return (Diagnostic("dryrun", "timeout",
-                           f"the dry run did not finish within {timeout:.0f} s: look for an endless loop or "
-                           "an updater that never stops, and keep the scene short", None, "", False),)
+        facts, finished = read_facts(workdir)
+        return _result((timeout_diagnostic(facts, budget, source),), workdir, facts, finished,
+                       time.monotonic() - began)
+    wall = time.monotonic() - began
+    facts, finished = read_facts(workdir)
     if done.returncode == 0 and "LaTeX compilation error" not in done.stdout:
-        return ()
-    return (parse_failure(source, done.stdout, done.stderr, done.returncode,
-                          scene_path=str(workdir / SCENE_FILE)),)
+        diags: tuple[Diagnostic, ...] = ()
+        if facts.recorded and not finished:
+            diags = (Diagnostic("dryrun", "incomplete", "the preflight ended without running construct to "
+                                f"its end (last: {_phase(facts)}): check the scene class name", None, "", False,
+                                "warning"),)
+        return _result(diags, workdir, facts, finished, wall)
+    failure = parse_failure(source, done.stdout, done.stderr, done.returncode,
+                            scene_path=str(workdir / SCENE_FILE))
+    if failure.line is None and facts.line is not None:
+        failure = replace(failure, line=facts.line, snippet=source_line(source, facts.line))
+    return _result((failure,), workdir, facts, finished, wall)
+
+
+def dry_run(source: str, *, scene_class: str, runner: Runner, workdir: Path, env: Mapping[str, str],
+            timeout: float = 60, trusted: bool = False, policy: Policy = SANDBOXED) -> tuple[Diagnostic, ...]:
+    """The preflight's diagnostics only (kept for callers of the old dry run)."""
+    return preflight(source, scene_class=scene_class, runner=runner, workdir=workdir, env=env,
+                     budget=timeout, trusted=trusted, policy=policy).diagnostics
+
+
+@dataclass(frozen=True)
+class ScenePreflights:
+    """The preflight of every scene of a file (its chapters, in file order), combined."""
+
+    runs: tuple[tuple[str, Preflight], ...]
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """Every run's diagnostics; in a file of several scenes each names its scene."""
+        several = len(self.runs) > 1
+        return tuple(replace(d, message=f"in scene {name}: {d.message}") if several else d
+                     for name, run in self.runs for d in run.diagnostics)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        """Only the error-severity diagnostics."""
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def finished(self) -> bool:
+        """Every scene's construct ran to its end."""
+        return all(run.finished for _, run in self.runs)
+
+    @property
+    def estimate(self) -> dict[str, float]:
+        """Seconds a Cairo render of all the scenes would take, per quality (empty if unknown)."""
+        if not self.runs or any(not run.estimate for _, run in self.runs):
+            return {}
+        return {q: round(sum(run.estimate.get(q, 0.0) for _, run in self.runs), 1) for q in QUALITIES}
+
+    def anchors_seen(self) -> dict[str, float]:
+        """Formulas on screen -> first time in the joined video (chapters one after another)."""
+        seen: dict[str, float] = {}
+        offset = 0.0
+        for _, run in self.runs:
+            for tex, at in run.facts.anchors_seen.items():
+                seen.setdefault(tex, round(offset + at, 3))
+            offset += run.facts.video_seconds
+        return seen
+
+    def summary(self) -> dict[str, Any]:
+        """What the build keeps of the preflight in meta.json: cost facts and the estimate."""
+        facts = [run.facts for _, run in self.runs]
+        return {
+            "scenes": [name for name, _ in self.runs], "finished": self.finished,
+            "video_seconds": round(sum(f.video_seconds for f in facts), 2),
+            "plays": sum(f.plays for f in facts), "three_d": max((f.three_d for f in facts), default=0),
+            "updaters": max((f.updaters for f in facts), default=0),
+            "frame_s": max((f.frame_s or 0.0 for f in facts), default=0.0) or None,
+            "wall_s": round(sum(run.wall_s for _, run in self.runs), 2),
+            "estimate": self.estimate,
+        }
+
+
+def preflight_scenes(source: str, *, scene_class: str, runner: Runner, workdir: Path,
+                     env: Mapping[str, str], budget: float = 60, trusted: bool = False,
+                     policy: Policy = SANDBOXED) -> ScenePreflights:
+    """Preflight each scene of the file in order (its chapters), or `scene_class` when it has one."""
+    from builder.checks.contract import scene_classes
+
+    names = [info.name for info in scene_classes(source)]
+    if len(names) < 2:
+        names = [scene_class]
+    runs = []
+    for name in names:
+        folder = Path(workdir) if len(names) == 1 else Path(workdir) / name
+        runs.append((name, preflight(source, scene_class=name, runner=runner, workdir=folder, env=env,
+                                     budget=budget, trusted=trusted, policy=policy)))
+    return ScenePreflights(tuple(runs))
+
+
+def _result(diags: tuple[Diagnostic, ...], workdir: Path, facts: PreflightFacts, finished: bool,
+            wall: float) -> Preflight:
+    return Preflight(diagnostics=diags, layout=layout_warnings(workdir), facts=facts, finished=finished,
+                     wall_s=wall, estimate=MappingProxyType(estimate_render(facts, wall) if finished else {}))
+
+
+def layout_warnings(workdir: Path) -> tuple[Diagnostic, ...]:
+    """Off-frame or overlapping text the run's layout probe recorded, as warnings."""
+    from builder.render import read_layout
+
+    out = []
+    for warning in read_layout(Path(workdir)):
+        names = " and ".join(str(n) for n in warning.get("names", []))
+        where = "sticks out of the 14.2 x 8 frame" if warning.get("kind") == "off-frame" else "overlap"
+        out.append(Diagnostic("layout", str(warning.get("kind", "layout")),
+                              f"{names} {where} at {warning.get('time')} s (boxes {warning.get('boxes')}): "
+                              "move or scale the text so it stays inside the frame and clear of other text",
+                              None, "", False, "warning"))
+    return tuple(out)
+
+
+def read_facts(workdir: Path) -> tuple[PreflightFacts, bool]:
+    """The preflight record the child wrote, checked and bounded; (empty facts, False) if unusable."""
+    try:
+        data = json.loads(read_untrusted(Path(workdir), PREFLIGHT_JSON,
+                                         max_bytes=MAX_PREFLIGHT_BYTES).decode("utf-8"))
+    except (OSError, ValueError):
+        return PreflightFacts(), False
+    if not isinstance(data, dict):
+        return PreflightFacts(), False
+    seen = data.get("tex_seen")
+    anchors = {str(k)[:500]: _num(v) for k, v in list(seen.items())[:200]} if isinstance(seen, dict) else {}
+    lines = data.get("stalled_lines")
+    stalled = tuple(int(v) for v in lines[:20] if isinstance(v, int) and not isinstance(v, bool)) \
+        if isinstance(lines, list) else ()
+    line = data.get("line")
+    frame = data.get("frame_s")
+    facts = PreflightFacts(
+        plays=_int(data.get("plays")), video_seconds=_num(data.get("video_seconds")),
+        static_seconds=_num(data.get("static_seconds")), animations=_int(data.get("animations")),
+        mobjects=_int(data.get("max_mobjects")), family=_int(data.get("max_family")),
+        three_d=_int(data.get("max_three_d")), updaters=_int(data.get("max_updaters")),
+        anchors_seen=MappingProxyType(anchors), phase=str(data.get("phase", ""))[:200],
+        line=line if isinstance(line, int) and not isinstance(line, bool) else None,
+        wall_s=_num(data.get("wall_s")), last_progress_s=_num(data.get("last_progress_s")),
+        stalled_lines=stalled, stalled_samples=_int(data.get("stalled_samples")),
+        step_s=_num(data.get("step_s")), steps=_int(data.get("steps")),
+        frame_s=_num(frame) if isinstance(frame, int | float) else None, recorded=True)
+    return facts, data.get("finished") is True
+
+
+def _num(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return 0.0
+    return max(0.0, min(float(value), 1e9))
+
+
+def _int(value: Any) -> int:
+    return int(_num(value))
+
+
+def estimate_render(facts: PreflightFacts, wall_s: float) -> dict[str, float]:
+    """Rough seconds of a Cairo render per quality: setup plus frames times the measured costs.
+
+    A render steps every frame (the preflight measured the mean cost of a step), draws it (the
+    hook timed one real frame at -ql; drawing scales with pixels) and encodes it; frames of a
+    static wait are only encoded.
+    """
+    if facts.frame_s is None:
+        return {}
+    setup = max(wall_s - facts.step_s, 0.0)  # start, import, build, TeX: a render pays them too
+    step = facts.step_s / facts.steps if facts.steps else 0.0
+    moving = max(0.0, facts.video_seconds - facts.static_seconds)
+    base_pixels = QUALITIES["l"][1]
+    out = {}
+    for quality, (fps, pixels) in QUALITIES.items():
+        draw = facts.frame_s * pixels / base_pixels
+        encode = _ENCODE_S_PER_PIXEL * pixels
+        frames = (moving * fps * (step + draw + encode)
+                  + facts.static_seconds * fps * encode * _STATIC_SHARE)
+        out[quality] = round(setup + frames, 1)
+    return out
+
+
+def _phase(facts: PreflightFacts) -> str:
+    where = f" at line {facts.line}" if facts.line and f"line {facts.line}" not in facts.phase else ""
+    return f"{facts.phase or 'starting'}{where}"
+
+
+def timeout_diagnostic(facts: PreflightFacts, budget: float, source: str) -> Diagnostic:
+    """What a preflight that ran out of time measured: slow (a warning) unless it clearly stalled."""
+    if not facts.recorded:
+        return Diagnostic("dryrun", "slow", f"the preflight ran out of its {budget:.0f} s budget before it "
+                          "recorded anything (importing Manim and the scene took all of it): the scene "
+                          "is slow to start, not necessarily broken", None, "", False, "warning")
+    got = (f"after play {facts.plays} (scene time {facts.video_seconds:.1f} s)" if facts.plays
+           else "before the first play")
+    stalled = facts.wall_s - facts.last_progress_s
+    if (stalled >= _STALL_SHARE * budget and facts.stalled_samples >= _STALL_SAMPLES
+            and facts.stalled_lines):
+        # No play finished and no mobject was made for most of the budget, while the main
+        # thread stayed on the same few lines of the scene: that much is measured, not guessed.
+        lines = ", ".join(str(n) for n in facts.stalled_lines)
+        line = facts.stalled_lines[0]
+        return Diagnostic("dryrun", "endless-loop",
+                          f"looks like an endless loop: for the last {stalled:.0f} s of its {budget:.0f} s "
+                          f"budget the preflight made no progress (no play finished, no mobject was made) "
+                          f"while the scene stayed on line(s) {lines}, {got}; make the loop end, or do "
+                          "the long computation once, outside any updater", line,
+                          source_line(source, line), False)
+    return Diagnostic("dryrun", "slow",
+                      f"the preflight ran out of its {budget:.0f} s budget {got} while {_phase(facts)}, "
+                      f"still making progress ({facts.family} mobjects on screen at most, "
+                      f"{facts.three_d} 3D pieces): the scene is slow to build, not necessarily broken",
+                      facts.line, source_line(source, facts.line), False, "warning")
+
+
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\S")
+#: Spacing commands and math-mode switches: they change no meaning a reader would check.
+_IGNORED = frozenset({"\\,", "\\;", "\\:", "\\!", "\\ ", "\\quad", "\\qquad", "$", "\\displaystyle"})
+
+
+def tex_tokens(tex: str) -> tuple[str, ...]:
+    """LaTeX as tokens, without spacing, and with braces around a single token dropped."""
+    tokens = [t for t in _TOKEN.findall(tex) if t not in _IGNORED]
+    changed = True
+    while changed:  # `{{x}}` -> `x`: peel until nothing changes
+        changed = False
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            if (tokens[i] == "{" and i + 2 < len(tokens) and tokens[i + 2] == "}"
+                    and tokens[i + 1] not in ("{", "}")):
+                out.append(tokens[i + 1])
+                i += 3
+                changed = True
+            else:
+                out.append(tokens[i])
+                i += 1
+        tokens = out
+    return tuple(tokens)
+
+
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    return n > 0 and any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def anchor_times(anchors: Sequence[str], seen: Mapping[str, float]) -> dict[str, float | None]:
+    """For each anchor, the earliest time a seen Tex string contains it (None: never seen)."""
+    normalized = [(tex_tokens(tex), time) for tex, time in seen.items()]
+    out: dict[str, float | None] = {}
+    for anchor in anchors:
+        wanted = tex_tokens(anchor)
+        times = [time for tokens, time in normalized if _contains(tokens, wanted)]
+        out[anchor] = min(times) if times else None
+    return out
 
 
 def parse_failure(source: str, stdout: str, stderr: str, returncode: int, *,

@@ -16,8 +16,14 @@ from builder.spec import Anchor, Concept
 log = logging.getLogger(__name__)
 
 TEMPLATE_FILES = ("repair.md", "scene.md")
-ALLOWED_IMPORTS = ("manim", "numpy", "math", "random", "itertools", "functools", "typing",
-                   "dataclasses", "collections")
+
+
+def allowed_imports() -> tuple[str, ...]:
+    """What the prompt tells the model it may import: the safety check's own list (one source)."""
+    from builder.checks.safety import ALLOWED_IMPORTS
+
+    return ("manim", *sorted(m for m in ALLOWED_IMPORTS if m != "__future__"))
+
 FRAME_WIDTH = 14.2
 FRAME_HEIGHT = 8.0
 
@@ -115,7 +121,7 @@ def _common_values(concept: Concept, *, manim_version: str, duration: float) -> 
         "base_class": base_class(concept),
         "duration": f"{duration:g}",
         "manim_version": manim_version,
-        "allowed_imports": ", ".join(ALLOWED_IMPORTS),
+        "allowed_imports": ", ".join(allowed_imports()),
         "frame": f"{FRAME_WIDTH:g} x {FRAME_HEIGHT:g}",
     }
 

@@ -32,6 +32,15 @@ class MathreelConfig(base.Config):  # type: ignore[no-untyped-call]
     repair_attempts = c.Type(int, default=3)
     #: Also send layout warnings (text off-frame or on top of other text) back for repair.
     repair_layout = c.Type(bool, default=False)
+    #: Also send anchors that never appear on screen back to the model for repair.
+    repair_anchors = c.Type(bool, default=False)
+    #: Video formats: mp4 always; add webm for a VP9 WebM source beside it.
+    formats = c.Type(list, default=["mp4"])
+    #: Concepts generated at once: model requests in flight, with their checks.
+    model_concurrency = c.Type(int, default=4)
+    #: Run model-written scenes only inside the sandbox (bubblewrap). `off` runs them
+    #: unconfined where the sandbox cannot start: only on a machine you can lose.
+    sandbox = c.Type((bool, str), default=True)
     #: Above this many concepts, concept pages leave the sidebar (the gallery and the
     #: learning-path links still reach them): every page repeats the sidebar.
     nav_concepts_limit = c.Type(int, default=100)

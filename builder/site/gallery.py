@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from builder.chapters import Chapter
 from builder.fsutil import read_json
 from builder.notes import cached_notes
-from builder.render import RENDER_JSON, cached_render
+from builder.render import CHAPTERS_VTT, RENDER_JSON, cached_render
 from builder.scenes import META_FILE, read_entry
 from builder.settings import Settings
 from builder.spec import Concept, load_concepts
@@ -60,7 +61,14 @@ class GalleryItem:
     report: dict[str, Any] = field(default_factory=dict)        # this concept's build-report entry
     notes_pages: int = 0
     date: str = ""                   # ISO 8601: when the scene was generated (or first stored)
+    webm: Path | None = None         # the VP9 WebM beside the MP4 (`formats: [mp4, webm]`)
+    chapters_vtt: Path | None = None  # WebVTT chapters of a multi-scene or sectioned video
     variants: tuple[Variant, ...] = ()
+    chapters: tuple[Chapter, ...] = ()   # the chapters of the video shown, in order (none: one part)
+    storyboard_chapters: tuple[int, ...] = ()   # chapter index per storyboard frame (with chapters)
+    #: When each anchor (by its LaTeX) is first on screen; None: never shown. An anchor missing
+    #: from the map has no record (no video, or a build from before anchors were timed).
+    anchor_times: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -169,13 +177,13 @@ def _item(concept: Concept, settings: Settings, rep: dict[str, Any]) -> GalleryI
     notes = cached_notes(settings.notes_dir, notes_key) if notes_key and rep.get("status") != "failed" else None
     status = rep.get("status") or "pending"
     storyboard: tuple[tuple[Path, float], ...] = ()
+    frame_chapters: tuple[int, ...] = ()
+    chapters: tuple[Chapter, ...] = ()
     render_info: dict[str, Any] = {}
     if render is not None:
         render_info = read_json(render.folder / RENDER_JSON) or {}
-        storyboard = tuple((render.folder / str(frame["file"]), float(frame.get("time", 0.0)))
-                           for frame in render.storyboard()
-                           if isinstance(frame, dict) and _safe_relative(frame.get("file"))
-                           and (render.folder / str(frame["file"])).is_file())
+        chapters = _chapters(render_info)
+        storyboard, frame_chapters = _storyboard(render.folder, render.storyboard(), chapters)
     meta = dict(entry.meta) if entry else {}
     render_facts = dict(rep.get("render") or {})
     if not render_facts and render is not None:  # a failed concept still shows its last good video
@@ -207,7 +215,86 @@ def _item(concept: Concept, settings: Settings, rep: dict[str, Any]) -> GalleryI
         notes_pages=notes.pages if notes else 0,
         date=_date(meta, settings.scenes_dir / concept.slug / META_FILE, concept.path),
         variants=tuple(_variants(concept, settings, rep)),
+        webm=_webm(settings, render_facts),
+        chapters_vtt=(render.folder / CHAPTERS_VTT
+                      if render is not None and (render.folder / CHAPTERS_VTT).is_file() else None),
+        chapters=chapters,
+        storyboard_chapters=frame_chapters,
+        anchor_times=_anchor_times(concept, render_facts) if render is not None and not stale else {},
     )
+
+
+def _chapters(render_info: dict[str, Any]) -> tuple[Chapter, ...]:
+    """The chapters render.json records for the video shown; none when any is malformed."""
+    found = render_info.get("chapters")
+    out: list[Chapter] = []
+    for entry in found if isinstance(found, list) else []:
+        try:
+            chapter = Chapter(str(entry["title"]), float(entry["start"]), float(entry["end"]),
+                              str(entry.get("scene_class", "")))
+        except (KeyError, TypeError, ValueError):
+            return ()
+        if not 0 <= chapter.start < chapter.end:
+            return ()
+        out.append(chapter)
+    # One chapter is no navigation: the page shows none.
+    return tuple(out) if len(out) > 1 else ()
+
+
+def chapter_at(chapters: tuple[Chapter, ...], seconds: float) -> int:
+    """Index of the chapter playing at `seconds` (the first before the start, the last after the end)."""
+    index = 0
+    for number, chapter in enumerate(chapters):
+        # A frame exactly on a boundary belongs to the chapter that starts there.
+        if seconds + 1e-6 >= chapter.start:
+            index = number
+    return index
+
+
+def _storyboard(folder: Path, frames: list[dict[str, Any]], chapters: tuple[Chapter, ...]
+                ) -> tuple[tuple[tuple[Path, float], ...], tuple[int, ...]]:
+    """The storyboard frames that exist, with their times, and each one's chapter (with chapters)."""
+    board: list[tuple[Path, float]] = []
+    where: list[int] = []
+    for frame in frames:
+        if not (isinstance(frame, dict) and _safe_relative(frame.get("file"))
+                and (folder / str(frame["file"])).is_file()):
+            continue
+        time = float(frame.get("time", 0.0))
+        board.append((folder / str(frame["file"]), time))
+        index = frame.get("chapter")
+        # Joined videos record the chapter; `next_section` renders do not: place those by time.
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(chapters):
+            index = chapter_at(chapters, time)
+        where.append(index)
+    return tuple(board), tuple(where) if chapters else ()
+
+
+def _anchor_times(concept: Concept, render_facts: dict[str, Any]) -> dict[str, float | None]:
+    """When each of the spec's anchors is first on screen, from the build report."""
+    recorded = render_facts.get("anchors")
+    if not isinstance(recorded, list):
+        return {}
+    wanted = {anchor.latex for anchor in concept.anchors}
+    out: dict[str, float | None] = {}
+    for entry in recorded:
+        if not isinstance(entry, dict) or entry.get("latex") not in wanted:
+            continue  # the spec changed since: an anchor it no longer has
+        time = entry.get("time")
+        if time is None:
+            out[str(entry["latex"])] = None
+        elif isinstance(time, int | float) and not isinstance(time, bool) and time >= 0:
+            out[str(entry["latex"])] = float(time)
+    return out
+
+
+def _webm(settings: Settings, render_facts: dict[str, Any]) -> Path | None:
+    """The WebM of the video shown, when the build made one."""
+    key = render_facts.get("webm_key")
+    if not isinstance(key, str) or not key.isalnum():
+        return None
+    path = settings.cache_dir / "webm" / key / "video.webm"
+    return path if path.is_file() else None
 
 
 def _variants(concept: Concept, settings: Settings, rep: dict[str, Any]) -> list[Variant]:

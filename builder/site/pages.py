@@ -181,23 +181,91 @@ def _fence(code: str, lang: str, indent: str = "") -> str:
     return f"{indent}{ticks}{lang}\n{body}\n{indent}{ticks}\n"
 
 
-def _video(item: GalleryItem) -> str:
-    width, height = _size(item)
-    board = ""
-    if item.storyboard:
-        frames = "".join(
-            f'<li><button type="button" class="mr-frame" data-time="{time:.2f}" '
+def _frame(path: Path, time: float, width: int, height: int) -> str:
+    return (f'<li><button type="button" class="mr-frame" data-time="{time:.2f}" '
             f'aria-label="Play from {format_time(time)}">'
             f'<img src="storyboard/{escape(path.name)}" alt="" loading="lazy" decoding="async" '
             f'width="{width}" height="{height}"> <span class="mr-frame-time">{format_time(time)}</span>'
-            "</button></li>"
-            for path, time in item.storyboard)
-        board = (f'<ol class="mr-storyboard" aria-label="Storyboard: jump to a moment of the animation">'
-                 f"{frames}</ol>")
-    return (f'<figure class="mr-player"><video class="mr-video" controls preload="none" playsinline '
-            f'poster="poster.png" width="{width}" height="{height}">'
-            f'<source src="video.mp4" type="video/mp4">'
-            f'<a href="video.mp4">Download the video</a></video>{board}</figure>\n')
+            "</button></li>")
+
+
+def _storyboard(item: GalleryItem) -> str:
+    """The storyboard's frames; grouped under a heading per chapter when the video has chapters."""
+    if not item.storyboard:
+        return ""
+    width, height = _size(item)
+    label = "Storyboard: jump to a moment of the animation"
+    grouped = item.chapters and len(item.storyboard_chapters) == len(item.storyboard)
+    if not grouped:
+        frames = "".join(_frame(path, time, width, height) for path, time in item.storyboard)
+        return f'<ol class="mr-storyboard" aria-label="{label}">{frames}</ol>'
+    groups = []
+    for index, chapter in enumerate(item.chapters):
+        frames = "".join(_frame(path, time, width, height)
+                         for (path, time), where in zip(item.storyboard, item.storyboard_chapters, strict=True)
+                         if where == index)
+        if not frames:
+            continue
+        title = escape(_chapter_title(chapter.title, index))
+        groups.append(f'<section class="mr-storyboard-group" data-chapter="{index}">'
+                      f'<h3 class="mr-storyboard-heading">{index + 1}. {title} '
+                      f'<span class="mr-storyboard-range">{format_duration(chapter.start)}'
+                      f"–{format_duration(chapter.end)}</span></h3>"
+                      f'<ol class="mr-storyboard" aria-label="Storyboard of chapter {index + 1}: {title}">'
+                      f"{frames}</ol></section>")
+    return f'<div class="mr-storyboard-groups" role="group" aria-label="{label}">{"".join(groups)}</div>'
+
+
+def _chapter_title(title: str, index: int) -> str:
+    """A chapter's title for people (an empty one gets its number, as the VTT track does)."""
+    title = " ".join(title.split())
+    return title or f"Chapter {index + 1}"
+
+
+def _chapter_list(item: GalleryItem) -> str:
+    """The chapters beside the player: real page text (so search finds them), buttons that seek."""
+    rows = "".join(
+        f'<li><button type="button" class="mr-chapter" data-time="{chapter.start:.2f}" '
+        f'data-end="{chapter.end:.2f}">'
+        f'<span class="mr-chapter-time">{format_duration(chapter.start)}</span> '
+        f'<span class="mr-chapter-title">{escape(_chapter_title(chapter.title, index))}</span></button></li>'
+        for index, chapter in enumerate(item.chapters))
+    return (f'<nav class="mr-chapters" aria-labelledby="mr-chapters-title">'
+            f'<p class="mr-chapters-title" id="mr-chapters-title">Chapters</p>'
+            f'<ol class="mr-chapter-list">{rows}</ol></nav>')
+
+
+def _video(item: GalleryItem) -> str:
+    width, height = _size(item)
+    # The MP4 comes first: every browser plays it; a browser that prefers WebM still gets H.264.
+    sources = '<source src="video.mp4" type="video/mp4">'
+    if item.webm is not None:
+        sources += '<source src="video.webm" type="video/webm">'
+    track = ""
+    if item.chapters and item.chapters_vtt is not None:
+        track = '<track kind="chapters" src="chapters.vtt" srclang="en" label="Chapters" default>'
+    video = (f'<video class="mr-video" controls preload="none" playsinline '
+             f'poster="poster.png" width="{width}" height="{height}">{sources}{track}'
+             f'<a href="video.mp4">Download the video</a></video>')
+    if item.chapters:
+        video = f'<div class="mr-player-main">{video}{_chapter_list(item)}</div>'
+    extra = " mr-has-chapters" if item.chapters else ""
+    return f'<figure class="mr-player{extra}">{video}{_storyboard(item)}</figure>\n'
+
+
+def _anchor(item: GalleryItem, label: str, latex: str) -> str:
+    """One key equation, with the moment the video first shows it (a button that seeks there)."""
+    when = ""
+    if item.video is not None and latex in item.anchor_times:
+        time = item.anchor_times[latex]
+        if time is None:
+            when = '<span class="mr-anchor-when mr-anchor-missing">not shown in the video</span>'
+        else:
+            when = (f'<button type="button" class="mr-anchor-when mr-anchor-time" data-time="{time:.2f}" '
+                    f'aria-label="Play {escape(label)} from {format_duration(time)}">'
+                    f"at {format_duration(time)}</button>")
+    return (f'<li class="mr-anchor"><span class="mr-anchor-head"><span class="mr-anchor-label">{escape(label)}'
+            f"</span>{(' ' + when) if when else ''}</span> {_math_block(latex)}</li> ")
 
 
 def _downloads(item: GalleryItem) -> str:
@@ -299,6 +367,11 @@ def _provenance(item: GalleryItem, built: str) -> str:
         quality = f"quality {r.get('quality', '?')}" + (f" ({resolution})" if resolution else "")
         rows.append(("Render", f"{float(r.get('seconds', 0)):.1f} s at {quality}, "
                                f"{float(r.get('duration', 0)):.1f} s of video, {format_bytes(float(r.get('size', 0)))}"))
+        if r.get("quality_note"):
+            rows.append(("Quality", str(r["quality_note"])))
+        sandbox = str(r.get("sandbox") or item.render_info.get("sandbox") or "")
+        if sandbox:
+            rows.append(("Sandbox", sandbox))
     versions: dict[str, str] = {}
     meta_versions = item.meta.get("versions")
     if isinstance(meta_versions, dict):
@@ -411,9 +484,8 @@ def concept_markdown(item: GalleryItem, titles: dict[str, str], backlinks: list[
         out.append(_video(item))
 
     out.append("## Key equations\n")
-    out.append('<ol class="mr-anchors">' + "".join(
-        f'<li class="mr-anchor"><span class="mr-anchor-label">{escape(a.label)}</span> {_math_block(a.latex)}</li> '
-        for a in c.anchors) + "</ol>\n")
+    out.append('<ol class="mr-anchors">' + "".join(_anchor(item, a.label, a.latex) for a in c.anchors)
+               + "</ol>\n")
 
     if item.notes.strip():
         out.append("## Study notes\n")

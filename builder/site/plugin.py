@@ -79,7 +79,8 @@ class MathreelPlugin(BasePlugin[MathreelConfig]):  # type: ignore[no-untyped-cal
                                     summaries=summaries, built=built)
             files.append(File.generated(config, f"{folder}/index.md", content=page))
             media = {"video.mp4": item.video, "poster.png": item.poster, "preview.webp": item.preview,
-                     "notes.pdf": item.pdf, "notes.tex": item.tex, "scene.py": item.scene_path}
+                     "notes.pdf": item.pdf, "notes.tex": item.tex, "scene.py": item.scene_path,
+                     "video.webm": item.webm, "chapters.vtt": item.chapters_vtt}
             media.update({f"storyboard/{frame.name}": frame for frame, _ in item.storyboard})
             for variant in item.variants:
                 base = f"variants/{variant.folder}"

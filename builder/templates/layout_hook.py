@@ -1,19 +1,41 @@
-"""mathreel's layout probe: runs Manim's command line with a check after every play and wait.
+"""mathreel's child entry script: Manim's command line with a check after every play and wait.
 
-Copied next to scene.py and run as `python layout_hook.py <manim render arguments>`. After each
-`Scene.play` and `Scene.wait` it records text and formulas that stick out of the frame or
-overlap other text, and writes them to layout.json when the process ends. The scene itself is
-untouched; only what is on screen is read.
+Copied next to scene.py and run as `python layout_hook.py [--mathreel-preflight] <manim args>`.
+After each `Scene.play` and `Scene.wait` it records text and formulas that stick out of the
+frame or overlap other text, and writes them to layout.json when the process ends. The scene
+itself is untouched; only what is on screen is read.
+
+With `--mathreel-preflight` (stripped before Manim sees the arguments; the caller passes `-s`)
+the scene runs with animations skipped to their end states, visiting a few interior moments of
+each play so that errors in updaters and interpolation surface, and preflight.json records as
+it goes what a render would cost and how far the run got: a timeout still leaves the facts.
 """
+
+# mathreel's runtime guard (guard.py, staged beside this file) goes in before anything else is
+# imported: an audit hook that Manim and the scene run under. It fails closed: no guard, no run.
+# ruff: noqa: E402
+import guard
+
+guard.install()
+del guard  # nothing the scene can reach should lead back to the guard
 
 import atexit
 import json
+import os
 import sys
+import threading
+import time
 
 from manim import Scene, ThreeDScene
 from manim.mobject.text.numbers import DecimalNumber
 from manim.mobject.text.tex_mobject import SingleStringMathTex, Tex
 from manim.mobject.text.text_mobject import MarkupText, Paragraph, Text
+
+PREFLIGHT_FLAG = "--mathreel-preflight"
+PREFLIGHT = len(sys.argv) > 1 and sys.argv[1] == PREFLIGHT_FLAG
+if PREFLIGHT:
+    del sys.argv[1]
+STARTED = time.monotonic()
 
 TEXT_TYPES = (Text, MarkupText, Paragraph, SingleStringMathTex, Tex, DecimalNumber)
 TOLERANCE = 0.05          # scene units a glyph may touch the edge by
@@ -97,24 +119,313 @@ def check(scene):
                 _record("overlap", [_name(texts[i]), _name(texts[j])], [a, b], time)
 
 
-def _wrap(method):
-    def wrapper(self, *args, **kwargs):
-        result = method(self, *args, **kwargs)
+# -- the preflight record ------------------------------------------------------------------------
+
+PREFLIGHT_JSON = "preflight.json"
+INTERIOR = (0.25, 0.5, 0.75, 1.0)  # moments of each play visited (a render visits every frame)
+SAMPLE_S = 0.5                     # how often the sampler notes the scene's line and flushes
+MAX_EVENTS = 400
+MAX_TEX = 200
+SCENE_PATH = next((os.path.abspath(a) for a in sys.argv[1:] if a.endswith(".py")), None)
+LOCK = threading.RLock()
+STATE = {
+    "version": 1, "finished": False, "wall_s": 0.0, "phase": "importing the scene", "line": None,
+    "plays": 0, "scene_time": 0.0, "video_seconds": 0.0, "static_seconds": 0.0, "animations": 0,
+    "max_mobjects": 0, "max_family": 0, "max_three_d": 0, "max_updaters": 0,
+    "mobjects_created": 0, "last_progress_s": 0.0, "stalled_lines": [], "stalled_samples": 0,
+    "step_s": 0.0, "steps": 0, "frame_s": None, "tex_seen": {}, "events": [], "layout": WARNINGS,
+}
+DEPTH = [0]          # play() nests inside wait(): one event per outermost call
+WAIT_CALL = [False]
+
+
+def _wall():
+    return round(time.monotonic() - STARTED, 3)
+
+
+def _flush():
+    """Write the record atomically (temp file + rename): a kill mid-write leaves the old one."""
+    with LOCK:
+        STATE["wall_s"] = _wall()
+        data = json.dumps(STATE)
+    try:
+        with open(PREFLIGHT_JSON + ".tmp", "w", encoding="utf-8") as handle:
+            handle.write(data)
+        os.replace(PREFLIGHT_JSON + ".tmp", PREFLIGHT_JSON)
+    except Exception:
+        # A runtime guard may refuse the rename: a plain write still leaves the facts (the
+        # host treats a half-written file as no record).
         try:
-            check(self)
-        except Exception:  # the probe must never break a render
+            with open(PREFLIGHT_JSON, "w", encoding="utf-8") as handle:
+                handle.write(data)
+        except Exception:
             PROBE_ERRORS.append(1)
+
+
+def _scene_line(frame):
+    """The line of the innermost frame that runs the scene file (None when none does)."""
+    while frame is not None:
+        if SCENE_PATH and os.path.abspath(frame.f_code.co_filename) == SCENE_PATH:
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def _progress():
+    """Something a render would also do happened: the clock of 'stuck' starts again."""
+    STATE["last_progress_s"] = _wall()
+    STATE["stalled_samples"] = 0
+    with LOCK:
+        STATE["stalled_lines"] = []
+
+
+def _sampler(main_id, stop):
+    # The main thread cannot say where it is while scene code runs; this thread looks at its
+    # stack now and then (sys._current_frames, read only), so a timeout knows the line.
+    while not stop.wait(SAMPLE_S):
+        try:
+            line = _scene_line(sys._current_frames().get(main_id))
+        except Exception:
+            line = None
+        with LOCK:
+            STATE["line"] = line
+            STATE["stalled_samples"] += 1
+            lines = STATE["stalled_lines"]
+            if line is not None and line not in lines and len(lines) < 20:
+                lines.append(line)
+        _flush()
+
+
+def _scene_facts(scene):
+    """Counts that drive render cost: mobjects, submobjects, 3D pieces, updaters."""
+    from manim.mobject.three_d.three_dimensions import ThreeDVMobject
+
+    family = three_d = updaters = 0
+    seen = set()
+    for top in scene.mobjects:
+        for mob in top.get_family():
+            if id(mob) in seen:
+                continue
+            seen.add(id(mob))
+            family += 1
+            three_d += isinstance(mob, ThreeDVMobject)
+            updaters += len(getattr(mob, "updaters", ()) or ())
+    return len(scene.mobjects), family, three_d, updaters
+
+
+def _note_tex(scene, start):
+    """Tex/MathTex strings on screen, with the scene time of the play they first showed in."""
+    seen = STATE["tex_seen"]
+    for mob in _texts(scene.mobjects):
+        if not isinstance(mob, SingleStringMathTex) or not _visible(mob):
+            continue
+        tex = " ".join(str(getattr(mob, "tex_string", "") or "").split())
+        if tex and tex not in seen and len(seen) < MAX_TEX:
+            with LOCK:
+                seen[tex] = round(float(start), 3)
+
+
+def _before_play(scene, kind, line):
+    index = STATE["plays"] + 1
+    STATE["phase"] = f"{kind} {index}" + (f" (line {line})" if line else "")
+    return index, float(getattr(scene.renderer, "time", 0.0)), time.monotonic()
+
+
+def _after_play(scene, kind, line, index, start, began):
+    end = float(getattr(scene.renderer, "time", start))
+    animations = list(getattr(scene, "animations", None) or ())
+    static = bool(animations) and all(getattr(a, "is_static_wait", False) for a in animations)
+    mobjects, family, three_d, updaters = _scene_facts(scene)
+    _note_tex(scene, start)
+    event = {"index": index, "kind": kind, "line": line, "start": round(start, 3),
+             "end": round(end, 3), "wall_s": _wall(), "play_s": round(time.monotonic() - began, 4),
+             "animations": len(animations), "mobjects": mobjects, "family": family,
+             "three_d": three_d, "updaters": updaters, "static": static}
+    with LOCK:
+        STATE["plays"] = index
+        STATE["scene_time"] = round(end, 3)
+        STATE["video_seconds"] = round(STATE["video_seconds"] + (end - start), 3)
+        if static:
+            STATE["static_seconds"] = round(STATE["static_seconds"] + (end - start), 3)
+        STATE["animations"] += len(animations)
+        for key, value in (("max_mobjects", mobjects), ("max_family", family),
+                           ("max_three_d", three_d), ("max_updaters", updaters)):
+            STATE[key] = max(STATE[key], value)
+        if len(STATE["events"]) < MAX_EVENTS:
+            STATE["events"].append(event)
+        STATE["phase"] = f"building mobjects before play {index + 1}"
+    _progress()
+    _flush()
+
+
+def _wrap_play(method):
+    def play(self, *args, **kwargs):
+        DEPTH[0] += 1
+        outer = DEPTH[0] == 1
+        kind = "wait" if WAIT_CALL[0] else "play"
+        WAIT_CALL[0] = False
+        if outer:
+            start = float(getattr(self.renderer, "time", 0.0))
+        if outer and PREFLIGHT:
+            try:
+                line = _scene_line(sys._getframe(1))
+            except Exception:  # a runtime guard may refuse frame access: the line is optional
+                line = None
+            index, start, began = _before_play(self, kind, line)
+        try:
+            result = method(self, *args, **kwargs)
+        finally:
+            DEPTH[0] -= 1
+        if outer:
+            try:
+                check(self)
+            except Exception:  # the probe must never break a render
+                PROBE_ERRORS.append(1)
+            if PREFLIGHT:
+                try:
+                    _after_play(self, kind, line, index, start, began)
+                except Exception:
+                    PROBE_ERRORS.append(1)
+            else:
+                try:  # a render also notes when each formula first shows (equations index the video)
+                    _note_tex(self, start)
+                except Exception:
+                    PROBE_ERRORS.append(1)
         return result
-    return wrapper
+    return play
 
 
-Scene.play = _wrap(Scene.play)
-Scene.wait = _wrap(Scene.wait)
+def _wrap_wait(method):
+    def wait(self, *args, **kwargs):
+        WAIT_CALL[0] = DEPTH[0] == 0  # the play() this wait makes is one "wait" event
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            WAIT_CALL[0] = False
+    return wait
+
+
+Scene.play = _wrap_play(Scene.play)
+Scene.wait = _wrap_wait(Scene.wait)
+
+
+def _install_preflight():
+    """Patches that only the preflight needs: interior moments, timings, progress, the end."""
+    from manim.manager import Manager
+    from manim.mobject.mobject import Mobject
+    from manim.renderer.cairo_renderer import CairoRenderer
+    from tqdm import tqdm
+
+    time_progression = Scene.get_time_progression
+
+    def get_time_progression(self, run_time, description, n_iterations=None,
+                             override_skip_animations=False):
+        # Skipping jumps straight to the end; a few interior moments make updaters and
+        # interpolation run the way a render runs them, at a fraction of the frames.
+        if self.renderer.skip_animations and not override_skip_animations:
+            return tqdm([run_time * a for a in INTERIOR], disable=True)
+        return time_progression(self, run_time, description, n_iterations,
+                                override_skip_animations)
+
+    update_to_time = Scene.update_to_time
+
+    def timed_update_to_time(self, t):
+        began = time.monotonic()
+        try:
+            return update_to_time(self, t)
+        finally:
+            STATE["step_s"] += time.monotonic() - began
+            STATE["steps"] += 1
+
+    mobject_init = Mobject.__init__
+
+    def counted_init(self, *args, **kwargs):
+        mobject_init(self, *args, **kwargs)
+        STATE["mobjects_created"] += 1
+        STATE["last_progress_s"] = _wall()
+        STATE["stalled_samples"] = 0
+
+    construct = Manager.construct
+
+    def recorded_construct(self):
+        STATE["phase"] = "building mobjects before play 1"
+        _flush()
+        construct(self)
+        with LOCK:
+            STATE["finished"] = True
+            STATE["phase"] = "finished; drawing the last frame"
+        _flush()
+
+    scene_finished = CairoRenderer.scene_finished
+
+    def timed_scene_finished(self, scene):
+        # With -s this draws and saves the last frame; drawing it twice more, unsaved, gives a
+        # sample of what each frame of a render costs to draw (the faster of two: warm caches).
+        result = scene_finished(self, scene)
+        if STATE["finished"]:
+            samples = []
+            for _ in range(2):
+                began = time.monotonic()
+                self.update_frame(scene, ignore_skipping=True)
+                samples.append(time.monotonic() - began)
+            STATE["frame_s"] = round(min(samples), 4)
+            STATE["phase"] = "done"
+        return result
+
+    Scene.get_time_progression = get_time_progression
+    Scene.update_to_time = timed_update_to_time
+    Mobject.__init__ = counted_init
+    Manager.construct = recorded_construct
+    CairoRenderer.scene_finished = timed_scene_finished
+    stop = threading.Event()
+    threading.Thread(target=_sampler, args=(threading.main_thread().ident, stop),
+                     daemon=True, name="mathreel-sampler").start()
+    atexit.register(stop.set)
+    _flush()
+
+
+SEEN_JSON = "seen.json"
+
+
+def _use_shared_tex(folder):
+    """Formulas the gallery compiled before come from its shared cache, never recompiled.
+
+    The cache is bound read-only and only the formulas this scene uses are copied into the
+    run's own Tex/ folder (not the whole cache: that grows with the gallery). New formulas are
+    compiled there, from where the host publishes them (as plain files only).
+    """
+    from manim import config
+    from manim.mobject.text import tex_mobject
+    from manim.utils import tex_file_writing
+
+    compile_svg = tex_mobject.tex_to_svg_file
+
+    def cached_tex_to_svg_file(expression, environment=None, tex_template=None):
+        template = tex_template if tex_template is not None else config["tex_template"]
+        tex_file = tex_file_writing.generate_tex_file(expression, environment, template)
+        svg_file = tex_file.with_suffix(".svg")
+        shared = os.path.join(folder, svg_file.name)
+        if not svg_file.exists() and os.path.isfile(shared):
+            # A copy of just this formula: Manim writes its own variant next to the SVG it reads.
+            with open(shared, "rb") as source, open(svg_file, "wb") as target:
+                target.write(source.read())
+        return compile_svg(expression, environment, tex_template)
+
+    tex_mobject.tex_to_svg_file = cached_tex_to_svg_file
+
+
+if os.path.isdir(os.environ.get("MATHREEL_TEX_CACHE", "")):
+    _use_shared_tex(os.environ["MATHREEL_TEX_CACHE"])
 
 
 def _save():
     with open("layout.json", "w", encoding="utf-8") as handle:
         json.dump(WARNINGS, handle)
+    if PREFLIGHT:
+        _flush()
+    else:
+        with open(SEEN_JSON, "w", encoding="utf-8") as handle:
+            json.dump(STATE["tex_seen"], handle)
 
 
 atexit.register(_save)
@@ -122,5 +433,7 @@ atexit.register(_save)
 if __name__ == "__main__":
     from manim.__main__ import main
 
+    if PREFLIGHT:
+        _install_preflight()
     sys.argv = ["manim", *sys.argv[1:]]
     main()

@@ -1,5 +1,6 @@
 // mathreel: typeset math with the site's own KaTeX; the gallery's filters, sorting and
-// animated previews; the storyboard that seeks the video. No request leaves the site.
+// animated previews; the storyboard, chapters and key equations that seek the video.
+// No request leaves the site.
 (function () {
   "use strict";
 
@@ -151,28 +152,58 @@
   }
 
   // ------------------------------------------------------------------ concept page
+  // Storyboard frames, chapters and key equations all carry data-time: a click seeks the
+  // page's (first) video there and plays. With instant navigation each page brings a new
+  // <video>, so binding once per video element binds once per page.
+  var SEEKERS = ".mr-frame[data-time], .mr-chapter[data-time], .mr-anchor-time[data-time]";
+
+  function seekTo(video, time) {
+    function seek() {
+      video.currentTime = Math.min(time, (video.duration || time + 1) - 0.05);
+      var played = video.play();
+      if (played && played.catch) played.catch(function () { /* autoplay refused: the user presses play */ });
+    }
+    if (video.readyState >= 1) seek();
+    else {
+      video.addEventListener("loadedmetadata", seek, { once: true });
+      video.preload = "metadata";
+      video.load();
+    }
+    video.focus({ preventScroll: true });
+    video.scrollIntoView({ block: "nearest", behavior: reduceMotion && reduceMotion.matches ? "auto" : "smooth" });
+  }
+
+  function setupChapters(root, video) {
+    var buttons = Array.prototype.slice.call(root.querySelectorAll(".mr-chapter[data-time]"));
+    if (!buttons.length) return;
+    var starts = buttons.map(function (b) { return Number(b.dataset.time) || 0; });
+    var current = -1;
+    function mark() {
+      // Half a frame early: a seek to a chapter's start may land a hair before it.
+      var t = video.currentTime + 0.04, index = 0;
+      for (var i = 0; i < starts.length; i++) if (t >= starts[i]) index = i;
+      if (index === current) return;
+      current = index;
+      buttons.forEach(function (b, i) {
+        if (i === index) b.setAttribute("aria-current", "true");
+        else b.removeAttribute("aria-current");
+      });
+    }
+    ["timeupdate", "seeked", "loadedmetadata"].forEach(function (name) {
+      video.addEventListener(name, mark);
+    });
+  }
+
   function setupStoryboard(root) {
     var video = root.querySelector("video.mr-video");
     if (!video || video.dataset.mrReady) return;
     video.dataset.mrReady = "1";
-    root.querySelectorAll(".mr-frame[data-time]").forEach(function (frame) {
-      frame.addEventListener("click", function () {
-        var time = Number(frame.dataset.time) || 0;
-        function seek() {
-          video.currentTime = Math.min(time, (video.duration || time + 1) - 0.05);
-          var played = video.play();
-          if (played && played.catch) played.catch(function () { /* autoplay refused: the user presses play */ });
-        }
-        if (video.readyState >= 1) seek();
-        else {
-          video.addEventListener("loadedmetadata", seek, { once: true });
-          video.preload = "metadata";
-          video.load();
-        }
-        video.focus({ preventScroll: true });
-        video.scrollIntoView({ block: "nearest", behavior: reduceMotion && reduceMotion.matches ? "auto" : "smooth" });
+    root.querySelectorAll(SEEKERS).forEach(function (button) {
+      button.addEventListener("click", function () {
+        seekTo(video, Number(button.dataset.time) || 0);
       });
     });
+    setupChapters(root, video);
   }
 
   function init() {

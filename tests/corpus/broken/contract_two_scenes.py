@@ -1,5 +1,5 @@
-# two scenes in one file
-# expect: step=contract kind=extra-scene line=11 fixable=no
+# two scenes in one file (chapters are fine), but the second has no construct
+# expect: step=contract kind=no-construct line=11 fixable=no
 from manim import *
 
 
@@ -9,5 +9,5 @@ class Demo(Scene):
 
 
 class Outro(Scene):
-    def construct(self):
+    def build(self):
         self.play(Write(Text('Thanks')))

@@ -1,0 +1,137 @@
+"""What joining chapters costs: one six-scene concept against six one-scene concepts.
+
+Side A: a hand-written concept whose scene.py holds six scenes, built by `mathreel build`
+into one video with six chapters (the chapters render in parallel, then are joined).
+Side B: the same six scenes as six hand-written one-scene concepts in one build (rendered in
+parallel as six videos). Both builds start from an empty cache, quality l, the same `--jobs`.
+
+The figure compares render work, read from the cache entries the builds published: the sum
+of the six chapter renders' seconds plus the join's own `join_seconds` (A) against the sum of
+the six videos' render seconds (B). Whole-build wall times are kept too, but they are not the
+figure: side B compiles six notes PDFs where side A compiles one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from bench.common import OUTPUT, PY, Result, command_line, figure, make_gallery, new_result, wall
+
+HELPER = '''from manim import *
+
+
+def caption(text):
+    return Text(text, font_size=28).to_edge(DOWN)
+'''
+
+#: Six small scenes, each with its own formula, so both sides compile the same TeX.
+SCENES = [
+    ("Scene1_Circle", "Create(Circle())", r"a^2 + b^2 = c^2"),
+    ("Scene2_Square", "Create(Square())", r"e^{i\pi} + 1 = 0"),
+    ("Scene3_Triangle", "Create(Triangle())", r"\sum_{k=1}^n k = \frac{n(n+1)}{2}"),
+    ("Scene4_Star", "Create(Star())", r"\int_0^1 x\,dx = \frac{1}{2}"),
+    ("Scene5_Arrow", "GrowArrow(Arrow(LEFT, RIGHT))", r"\nabla \cdot E = \rho"),
+    ("Scene6_Dot", "FadeIn(Dot(radius=0.3))", r"\lim_{x\to 0} \frac{\sin x}{x} = 1"),
+]
+
+SPEC = """title: {title}
+summary: A short story in parts, for the chapter benchmark.
+level: intro
+prompt: Tell it in parts.
+anchors:
+  - label: Pythagoras
+    latex: 'a^2 + b^2 = c^2'
+scene:
+  duration: 12
+"""
+
+BUILD = [PY, "-m", "builder", "build", "--no-site", "--quiet", "-q", "l", "--jobs", "2"]
+
+
+def scene_code(name: str, action: str, latex: str) -> str:
+    """One scene class: a shape, a formula, a caption, about 1.5 s of video."""
+    return (f"\n\nclass {name}(Scene):\n    def construct(self):\n"
+            f"        self.add(caption({name.split('_')[1]!r}))\n"
+            f'        self.play({action}, Write(MathTex(r"{latex}").to_edge(UP)), run_time=1)\n'
+            "        self.wait(0.5)\n")
+
+
+def _concept(root: Path, slug: str, source: str) -> None:
+    (root / "concepts" / f"{slug}.yaml").write_text(SPEC.format(title=slug.replace("-", " ").title()))
+    folder = root / "scenes" / slug
+    folder.mkdir(parents=True)
+    (folder / "scene.py").write_text(source)
+    (folder / "notes.md").write_text("Notes: $a^2 + b^2 = c^2$.\n")
+
+
+def projects(work: Path) -> tuple[Path, Path]:
+    """The joined project (one concept, six scenes) and the separate one (six concepts)."""
+    joined = make_gallery(work / "joined", 0)
+    _concept(joined, "story", HELPER + "".join(scene_code(*s) for s in SCENES))
+    separate = make_gallery(work / "separate", 0)
+    for index, scene in enumerate(SCENES, start=1):
+        _concept(separate, f"part-{index}", HELPER + scene_code(*scene))
+    return joined, separate
+
+
+def _entries(root: Path) -> list[dict[str, object]]:
+    report = json.loads((root / ".cache/build/report.json").read_text())
+    out = []
+    for slug, item in sorted(report["concepts"].items()):
+        if item.get("status") == "failed" or not item.get("render_key"):
+            raise RuntimeError(f"{root.name}: {slug} failed: {item.get('error')}")
+        out.append(json.loads((root / ".cache/render" / item["render_key"] / "render.json").read_text()))
+    return out
+
+
+def chapters(*, quick: bool) -> Result:
+    """Alternating cold builds of both projects; render work and the join's share."""
+    runs = 1 if quick else 3
+    result = new_result("chapters", command="", quick=quick,
+                        scope=f"six scenes of about 1.5 s at quality l, `--jobs 2`, cold cache; {runs} "
+                              f"run{'s' * (runs > 1)} per side, alternating")
+    work = OUTPUT / "chapters"
+    joined_render: list[float] = []
+    separate_render: list[float] = []
+    join_share: list[float] = []
+    join_seconds: list[float] = []
+    walls: dict[str, list[float]] = {"joined build": [], "separate build": []}
+    for run in range(runs):
+        joined, separate = projects(work)
+        order = [("joined build", joined), ("separate build", separate)]
+        for label, root in order if run % 2 == 0 else order[::-1]:
+            shutil.rmtree(root / ".cache", ignore_errors=True)
+            walls[label].append(wall(BUILD, root)[0])
+        (entry,) = _entries(joined)
+        parts = float(entry["seconds"])  # type: ignore[arg-type]
+        join = float(entry["join_seconds"])  # type: ignore[arg-type]
+        joined_render.append(parts + join)
+        join_seconds.append(join)
+        join_share.append(100 * join / parts)
+        separate_render.append(sum(float(e["seconds"]) for e in _entries(separate)))  # type: ignore[arg-type]
+    result["figures"] += [
+        figure("chaptered video / six separate videos (render seconds)",
+               [a / b for a, b in zip(joined_render, separate_render, strict=True)], unit="x",
+               baseline="the same six scenes as six one-scene concepts in one build",
+               goal=("<=", 1.05), command=command_line(BUILD),
+               parts={"six chapters + join": joined_render, "six separate videos": separate_render}),
+        figure("join's own time, share of the chapters' render seconds", join_share, unit="%",
+               baseline="the sum of the six chapter renders' seconds", goal=("<=", 2.0),
+               parts={"join_seconds": join_seconds},
+               note="" if max(join_share) <= 2.0 else
+               f"the join took {max(join_seconds):.2f} s at most; besides copying packets it decodes "
+               "the joined video for the poster and the animated preview, a fixed cost that six "
+               "short chapters do not amortize"),
+        figure("whole build, joined / separate (wall)",
+               [a / b for a, b in zip(walls["joined build"], walls["separate build"], strict=True)],
+               unit="x", baseline="the separate build's wall time (it compiles six notes PDFs, "
+               "the joined one compiles one: not a like-for-like figure, so no goal)",
+               parts=walls),
+    ]
+    result["notes"].append(
+        "Render seconds come from each published entry's render.json (`seconds`; the joined "
+        "entry's is the sum of its chapters, and `join_seconds` is the join: packets copied, "
+        "poster, preview, storyboard).")
+    return result

@@ -1,0 +1,79 @@
+"""New concepts don't wait in line: several model requests in flight, never more than the setting.
+
+The model is the test server on 127.0.0.1, answering each request after a delay; the real
+`openai` client, the checks and the renders run as in a build.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_project
+from modelserver import ModelServer, default_answer, ok
+
+from builder.build import BuildOptions, build
+
+pytestmark = pytest.mark.integration
+
+CONCEPT = """title: Identity {n}
+summary: A one-line identity.
+level: intro
+prompt: Show the identity.
+anchors:
+  - label: Identity
+    latex: 'x_{n} + 0 = x_{n}'
+scene:
+  duration: 5
+"""
+
+
+def _many(tmp_path: Path, count: int, concurrency: int) -> Path:
+    root = make_project(tmp_path / "gallery", "tiny", offline=False)
+    for spec in (root / "concepts").glob("*.yaml"):
+        spec.unlink()
+    for n in range(count):
+        (root / "concepts" / f"identity-{n}.yaml").write_text(CONCEPT.format(n=n), encoding="utf-8")
+    config = root / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("- mathreel:", f"- mathreel:\n      model_concurrency: {concurrency}"),
+                      encoding="utf-8")
+    return root
+
+
+def test_model_requests_overlap_up_to_model_concurrency(tmp_path: Path, model_server: ModelServer,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MATHREEL_BASE_URL", model_server.base_url)
+    monkeypatch.setenv("MATHREEL_MODEL", "test-model")
+    monkeypatch.setenv("MATHREEL_API_KEY", "sk-test")
+    model_server.responder = lambda request: ok(default_answer(request), delay_s=1.5)
+    root = _many(tmp_path, 3, concurrency=2)
+    report = build(root / "mkdocs.yml", BuildOptions(site=False))
+    assert model_server.request_count == 3
+    assert {c.status for c in report.concepts.values()} == {"built"}, {
+        s: c.error for s, c in report.concepts.items()}
+    assert model_server.max_in_flight == 2  # several at once, never more than the setting
+
+
+def test_the_log_says_why_the_anchor_template_stands_in(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DEEPSEEK_API_KEY", "MATHREEL_API_KEY", "MATHREEL_BASE_URL", "MATHREEL_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    root = make_project(tmp_path / "gallery", "tiny", offline=False)
+    events: list[tuple[str, str, str, str]] = []
+
+    class Collect:
+        def stage(self, name: str, total: int) -> None:
+            pass
+
+        def item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
+            events.append((stage, slug, status, detail))
+
+        def model(self, slug: str, event: object) -> None:
+            pass
+
+    build(root / "mkdocs.yml", BuildOptions(site=False, only=("euler-identity",)), progress=Collect())
+    done = [e for e in events if e[:3] == ("generate", "euler-identity", "done")]
+    assert len(done) == 1
+    assert "anchor template because no API key" in done[0][3]
+    assert "DEEPSEEK_API_KEY" in done[0][3]

@@ -1,0 +1,182 @@
+"""The preflight: one cheap run of construct (animations skipped to their ends, a few interior
+moments) through the real sandbox seam, and the anchors-seen matcher."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from builder.checks.dryrun import Preflight, anchor_times, preflight, tex_tokens
+from builder.render import scrubbed_env
+from builder.runner import CountingRunner
+from builder.runner import run as real_run
+from builder.sandbox import run_manim
+
+SCENE = "Demo"
+
+# -- anchors seen (pure) --------------------------------------------------------------------------
+
+ANCHOR_CASES = [
+    # (anchor, seen strings with their times, expected time)
+    ("a^2 + b^2 = c^2", {"a^2+b^2=c^2": 1.0}, 1.0),               # whitespace
+    ("x^{2}", {"x^2 + 1": 2.0}, 2.0),                              # braces around one token
+    (r"\frac{1}{2}", {r"y = \frac12 x": 0.5}, 0.5),               # \frac{1}{2} vs \frac12
+    (r"\frac{a}{b}", {r"\frac{{a}}{b}": 3.0}, 3.0),                # nested single-token braces
+    (r"e^{i\pi}", {r"e^{i \pi} + 1 = 0": 4.0}, 4.0),               # control word, then a brace group
+    (r"\alpha x", {r"\alphax": 1.0}, None),                        # `\alpha x` is not `\alphax`
+    ("x^{10}", {"x^1 0": 1.0, "x^{10}": 6.0}, 6.0),                # a two-token group keeps its braces
+    (r"a \, b", {"a b": 2.5}, 2.5),                                # thin space changes no meaning
+    ("E = mc^2", {"$E = mc^2$": 7.0}, 7.0),                        # Tex with inline math
+    ("a + b", {"a + b": 9.0, "c = a + b": 3.0}, 3.0),              # earliest of several
+    ("a + b", {"a - b": 1.0}, None),                               # never seen
+    ("x", {}, None),
+]
+
+
+@pytest.mark.parametrize(("anchor", "seen", "expected"), ANCHOR_CASES)
+def test_anchor_times(anchor: str, seen: dict[str, float], expected: float | None) -> None:
+    assert anchor_times([anchor], seen) == {anchor: expected}
+
+
+def test_tex_tokens_keep_meaningful_structure() -> None:
+    assert tex_tokens(r"\frac{1}{2}") == (r"\frac", "1", "2")
+    assert tex_tokens(r"\frac{12}{3}") == (r"\frac", "{", "1", "2", "}", "3")
+    assert tex_tokens(r"\{ x \}") == (r"\{", "x", r"\}")
+
+
+# -- real Manim through the real sandbox seam -----------------------------------------------------
+
+
+def _run(tmp_path: Path, body: str, *, budget: float = 60, runner: CountingRunner | None = None,
+         header: str = "") -> tuple[Preflight, str]:
+    source = f"from manim import *\nimport math\n{header}\n\nclass {SCENE}(Scene):\n    def construct(self):\n{body}"
+    result = preflight(source, scene_class=SCENE, runner=runner or CountingRunner(real_run),
+                       workdir=tmp_path / "dry", env=scrubbed_env(tmp_path / "home"), budget=budget)
+    return result, source
+
+
+def _line_of(source: str, text: str) -> int:
+    return next(n for n, line in enumerate(source.splitlines(), 1) if text in line)
+
+
+@pytest.mark.integration
+def test_runtime_error_with_its_line(tmp_path: Path) -> None:
+    body = ("        dot = Dot()\n"
+            "        self.play(Create(dot))\n"
+            "        shift = None\n"
+            "        dot.move_to(RIGHT * (shift - 1.0))\n"
+            "        self.wait()\n")
+    result, source = _run(tmp_path, body)
+    (diag,) = result.errors
+    assert (diag.step, diag.kind) == ("dryrun", "runtime-error")
+    assert diag.line == _line_of(source, "shift - 1.0")
+    assert diag.message.startswith("TypeError") and "NoneType" in diag.message
+    assert not result.finished and result.facts.plays == 1
+
+
+@pytest.mark.integration
+def test_error_inside_an_updater_surfaces_at_an_interior_moment(tmp_path: Path) -> None:
+    # The tracker goes to 4 and back to 0: at the end state sqrt(3 - 0) is fine; only the middle
+    # of the play (there_and_back peaks at alpha 0.5) reaches sqrt(3 - 4).
+    body = ("        t = ValueTracker(0)\n"
+            "        dot = Dot().add_updater(lambda m: m.set_x(math.sqrt(3 - t.get_value())))\n"
+            "        self.add(dot)\n"
+            "        self.play(t.animate.set_value(4), rate_func=there_and_back, run_time=2)\n"
+            "        self.wait()\n")
+    result, source = _run(tmp_path, body)
+    (diag,) = result.errors
+    assert diag.kind == "runtime-error" and "math domain error" in diag.message
+    assert diag.line in (_line_of(source, "math.sqrt"), _line_of(source, "there_and_back"))
+    assert result.facts.plays == 0 and result.facts.updaters == 0  # it failed inside play 1
+
+
+@pytest.mark.integration
+def test_layout_anchors_facts_and_no_render(tmp_path: Path) -> None:
+    body = ("        eq = MathTex(r'a^2 + b^2 = c^2')\n"
+            "        self.play(Write(eq))\n"
+            "        self.wait(2)\n"
+            "        half = MathTex(r'y = \\frac12 x').shift(DOWN * 2)\n"
+            "        self.play(FadeIn(half))\n"
+            "        far = Text('far away').move_to(RIGHT * 7)\n"
+            "        self.play(FadeIn(far), run_time=0.5)\n"
+            "        near = Text('on top').move_to(eq)\n"
+            "        self.play(FadeIn(near))\n"
+            "        self.wait()\n")
+    runner = CountingRunner(real_run)
+    result, _ = _run(tmp_path, body, runner=runner)
+    assert result.diagnostics == () and result.finished
+    kinds = {d.kind for d in result.layout}
+    assert kinds == {"off-frame", "overlap"}, result.layout
+    assert all(d.severity == "warning" for d in result.layout)
+    facts = result.facts
+    assert facts.plays == 6 and facts.video_seconds == pytest.approx(6.5)
+    assert facts.static_seconds == pytest.approx(3.0)
+    times = result.anchor_times(["a^2+b^2=c^2", r"y=\frac{1}{2}x", r"\sin x"])
+    assert times == {"a^2+b^2=c^2": 0.0, r"y=\frac{1}{2}x": 3.0, r"\sin x": None}
+    # four interior moments per moving play; nothing stepped frame by frame
+    assert facts.steps == 4 * 4 and facts.frame_s is not None
+    assert set(result.estimate) == {"l", "m", "h", "k"}
+    assert result.estimate["l"] < result.estimate["m"] < result.estimate["h"] < result.estimate["k"]
+    assert runner.count("manim") == 1 and runner.renders() == 0  # a preflight, not a render
+
+
+SLOW = """\
+        for k in range(300):
+            dots = VGroup(*[Dot(RIGHT * (i % 7) + UP * (k % 4)) for i in range(30)])
+            busy = sum(i * i for i in range(60000))
+            self.play(FadeIn(dots), run_time=0.5 + busy * 0)
+"""
+
+
+@pytest.mark.integration
+def test_a_slow_correct_scene_is_slow_not_broken(tmp_path: Path) -> None:
+    result, _ = _run(tmp_path, SLOW, budget=5)
+    (diag,) = result.diagnostics
+    assert (diag.kind, diag.severity) == ("slow", "warning"), diag
+    assert result.errors == () and not result.finished
+    assert result.facts.plays >= 3, result.facts
+    assert f"after play {result.facts.plays} (scene time" in diag.message
+    assert "not necessarily broken" in diag.message and "loop" not in diag.message
+    assert result.estimate == {}
+
+
+@pytest.mark.integration
+def test_a_stalled_scene_may_be_called_a_loop(tmp_path: Path) -> None:
+    body = ("        self.play(Create(Dot()))\n"
+            "        n = 0\n"
+            "        while n >= 0:\n"
+            "            n += 1\n"
+            "        self.wait()\n")
+    result, source = _run(tmp_path, body, budget=7)
+    (diag,) = result.diagnostics
+    assert (diag.kind, diag.severity) == ("endless-loop", "error"), diag
+    assert diag.line in (_line_of(source, "while n"), _line_of(source, "n += 1"))
+    assert "after play 1" in diag.message
+
+
+TEN_SECONDS = """\
+        shapes = [Circle(), Square(), Triangle(), Star(), RegularPolygon(6)]
+        for i, shape in enumerate(shapes):
+            self.play(Create(shape.shift(LEFT * 4 + RIGHT * 2 * i)), run_time=1)
+            self.play(shape.animate.rotate(PI / 3).set_color(YELLOW), run_time=1)
+"""
+
+
+@pytest.mark.integration
+def test_preflight_costs_much_less_than_a_render(tmp_path: Path) -> None:
+    result, source = _run(tmp_path, TEN_SECONDS)
+    assert result.finished and result.facts.video_seconds == pytest.approx(10.0)
+    work = tmp_path / "render"
+    work.mkdir()
+    (work / "scene.py").write_text(source, encoding="utf-8")
+    (work / "manim.cfg").write_text("[CLI]\nnotify_outdated_version = False\n", encoding="utf-8")
+    began = time.monotonic()
+    done = run_manim(["render", "-ql", "--progress_bar", "none", "--media_dir", "media", "scene.py", SCENE],
+                     work, runner=real_run, env=scrubbed_env(tmp_path / "home"), timeout=120).completed
+    render_wall = time.monotonic() - began
+    assert done.returncode == 0, done.stderr[-2000:]
+    # Timing is printed, not asserted (bench/ owns speed goals).
+    print(f"\npreflight {result.wall_s:.2f} s, -ql render {render_wall:.2f} s, "
+          f"estimate -ql {result.estimate['l']:.2f} s, -qh {result.estimate['h']:.2f} s")
