@@ -33,8 +33,8 @@ MATHREEL = str(Path(PY).parent / "mathreel")
 #: The quick subset: one file per kind of failure, the run-time one included.
 QUICK = ("syntax_missing_colon.py", "api_show_creation.py", "latex_undefined_command.py",
          "dryrun_zero_division.py")
-#: The quick subset of the model-style answers: the one that fails soonest in a plain render.
-QUICK_REAL = ("tangent_label_next_to_none.py",)
+#: The quick subset of the model-style answers: the one whose plain render fails soonest.
+QUICK_REAL = ("eigenvectors_arrow_kwarg.py",)
 
 
 def expected_step(source: str) -> str:

@@ -232,8 +232,8 @@ def layout_diagnostics(workdir: Path) -> list[Any]:
 
 def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
                dry_run: bool = True, layout: bool = False, repair_anchors: bool = False,
-               policy: Policy = SANDBOXED,
-               facts: dict[str, Any] | None = None) -> tuple[str, list[Any], list[str]]:
+               policy: Policy = SANDBOXED, facts: dict[str, Any] | None = None,
+               tex_cache: Path | None = None) -> tuple[str, list[Any], list[str]]:
     """The check ladder on model code: (fixed code, error diagnostics, rewrites applied).
 
     One cheap preflight run yields run-time errors, layout warnings (sent back only when
@@ -252,7 +252,8 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     if errors or not dry_run:
         return result.source, errors, list(result.rewrites)
     pre = preflight_scenes(result.source, scene_class=concept.scene_class, runner=runner,
-                           workdir=workdir / "dry", env=scrubbed_env(workdir / "home"), policy=policy)
+                           workdir=workdir / "dry", env=scrubbed_env(workdir / "home"), policy=policy,
+                           tex_cache=tex_cache)
     if facts is not None:
         facts.update(pre.summary())
     for warning in pre.diagnostics:
@@ -303,7 +304,8 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
                                                workdir=Path(tmp) / f"attempt-{number}",
                                                layout=settings.repair_layout,
                                                repair_anchors=settings.repair_anchors,
-                                               policy=settings.policy, facts=facts)
+                                               policy=settings.policy, facts=facts,
+                                               tex_cache=settings.tex_dir)
             rewrites += applied
             diagnosis = format_diagnostics(errors) if errors else ""
             attempts.append({

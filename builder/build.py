@@ -147,7 +147,8 @@ def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: 
                              where=f"concepts/{concept.slug}.yaml" if concept.scene.renderer else "mkdocs.yml",
                              cache_dir=settings.cache_dir, tex_dir=settings.tex_dir, runner=runner,
                              trusted=entry.trusted, policy=settings.policy,
-                             facts=None if entry.hand_edited else _preflight_facts(entry))
+                             facts=None if entry.hand_edited else _preflight_facts(entry),
+                             quality=quality)
     renderer_note: dict[str, Any] = {"renderer": choice.renderer, "why": choice.reason}
     if choice.measured:
         renderer_note["measured"] = choice.measured
@@ -161,9 +162,9 @@ def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: 
         return  # the failure is in the report
     output, render_parts = rendered
     report.render_key = output.key
-    # meta.json is committed: it records a fallback (why OpenGL was given up); a measured
-    # choice lives in .cache/renderer/ and the build report.
-    if "fallback" in renderer_note and entry.meta.get("renderer") != renderer_note:
+    # meta.json is committed: it records the renderer decision and why (a fallback too).
+    if entry.meta.get("renderer") != renderer_note and (entry.provenance == "model"
+                                                        or "fallback" in renderer_note):
         update_meta(entry, renderer=renderer_note)
     layout = output.layout()
     report.render = {"seconds": round(output.seconds, 3), "duration": round(output.duration, 3),
@@ -174,6 +175,11 @@ def _process(concept: Concept, entry: SceneEntry, settings: Settings, previous: 
     if plan.note:
         report.render["quality_note"] = plan.note
         progress.item("render", concept.slug, "warn", plan.note)
+    unseen = [a["label"] for a in report.render["anchors"] if a["time"] is None]
+    if unseen and any(r.startswith("render: ") for r in report.redone):
+        progress.item("anchors", concept.slug, "warn",
+                      f"not shown in the video: {', '.join(unseen)} (set repair_anchors: true to "
+                      "send this back to the model)")
     if output.sandbox and not output.sandbox.startswith("bubblewrap"):
         log.warning("%s was rendered without the sandbox: %s", concept.slug, output.sandbox)
     if "webm" in (concept.scene.formats or settings.formats):
@@ -371,13 +377,14 @@ def _scene_infos(entry: SceneEntry) -> list[Any]:
 
 def choose_renderer(slug: str, source: str, scene_class: str, *, wanted: str, where: str,
                     cache_dir: Path, tex_dir: Path, runner: Runner, trusted: bool,
-                    policy: Policy, facts: Any = None) -> Any:
+                    policy: Policy, facts: Any = None, quality: str = "l") -> Any:
     """The renderer for a scene (auto: from the preflight's facts, measured once)."""
     from builder.renderer import Choice, choose
 
     try:
         return choose(source, scene_class, wanted=wanted, where=where, cache_dir=cache_dir,
-                      tex_dir=tex_dir, runner=runner, trusted=trusted, policy=policy, facts=facts)
+                      tex_dir=tex_dir, runner=runner, trusted=trusted, policy=policy, facts=facts,
+                      quality=quality)
     except MathreelError as exc:
         log.warning("%s: renderer probe failed (%s); using Cairo", slug, exc)
         return Choice("cairo", f"auto: the probe failed ({exc})")
@@ -587,16 +594,40 @@ def _previous_parts(entry: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def build_site(settings: Settings, mkdocs_config: Any) -> None:
-    """Run MkDocs (Material, macros, our plugin) over what the pipeline left in the cache."""
+    """Run MkDocs (Material, macros, our plugin) over what the pipeline left in the cache.
+
+    MkDocs writes into a staging folder beside `site_dir`, which is swapped in only when the
+    build succeeded: a failed or killed build leaves the previous site (or, killed between the
+    two renames of the swap, none), never a mix of old and new pages.
+    """
+    import shutil
+
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.exceptions import MkDocsException
 
     from builder.errors import SiteError
+    from builder.fsutil import staging_dir
 
-    try:
-        mkdocs_build(mkdocs_config)
-    except MkDocsException as exc:
-        raise SiteError(f"MkDocs failed: {exc}") from exc
+    original = mkdocs_config["site_dir"]
+    site = Path(original)
+    # The pipeline's lock is released by now: hold it again so that two builds never sweep or
+    # swap each other's staging folder.
+    with project_lock(settings.lock_path):
+        # Leftovers of a site build killed before or inside its swap (staging_dir's names).
+        for leftover in site.parent.glob(f".{site.name}.*"):
+            if leftover.is_dir() and (leftover.name.endswith(".partial") or ".old-" in leftover.name):
+                shutil.rmtree(leftover, ignore_errors=True)
+        try:
+            with staging_dir(site, kill_points=("site-write", "site-swap")) as stage:
+                # MkDocs' config is a dict whose `site_dir` every writer reads at build time
+                # (File.generated, the search index, static files); restored below.
+                mkdocs_config["site_dir"] = str(stage)
+                try:
+                    mkdocs_build(mkdocs_config)
+                finally:
+                    mkdocs_config["site_dir"] = original
+        except MkDocsException as exc:
+            raise SiteError(f"MkDocs failed: {exc}") from exc
 
 
 def build(config_file: Path, options: BuildOptions = BuildOptions(), *,

@@ -21,13 +21,27 @@ log = logging.getLogger(__name__)
 
 def worker_render(job: RenderJob, timeout: float) -> dict[str, bytes]:
     """Runs on a worker: render into a temp folder, return every output file's bytes."""
-    base = Path(tempfile.gettempdir()) / "mathreel-worker"
-    base.mkdir(parents=True, exist_ok=True)
+    base = _worker_base()
     with tempfile.TemporaryDirectory(dir=base) as tmp:
         stage = Path(tmp) / "out"
         stage.mkdir()
         render_into(job, stage, tex_dir=base / "tex", timeout=timeout)
         return collect_outputs(stage)
+
+
+_BASE: list[Path] = []
+
+
+def _worker_base() -> Path:
+    """This worker process's own folder (its TeX cache), removed when the worker exits."""
+    if not _BASE:
+        import atexit
+        import shutil
+
+        base = Path(tempfile.mkdtemp(prefix="mathreel-worker-"))
+        atexit.register(shutil.rmtree, base, True)
+        _BASE.append(base)
+    return _BASE[0]
 
 
 class DaskRenderer:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.errors import LockError
+from builder.faults import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,17 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return value
 
 
+#: The kill points (builder.faults) of a cache entry's publish: before and between the renames.
+PUBLISH_POINTS = ("publish-rename-old", "publish-rename-new")
+
+
 @contextlib.contextmanager
-def staging_dir(final: Path) -> Iterator[Path]:
+def staging_dir(final: Path, *, kill_points: tuple[str, str] = PUBLISH_POINTS) -> Iterator[Path]:
     """Yield a temp dir beside `final`; on success it replaces `final` in one rename.
 
     On any error the temp dir is removed and `final` (if any) is left as it was,
-    so a cache entry exists only when its stage finished.
+    so a cache entry exists only when its stage finished. `kill_points` name the two test
+    kill points of the publish (see builder.faults); the site swap names its own.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
@@ -82,9 +88,11 @@ def staging_dir(final: Path) -> Iterator[Path]:
     try:
         yield tmp
         old: Path | None = None
+        checkpoint(kill_points[0])
         if final.exists():
             old = final.with_name(f".{final.name}.old-{os.getpid()}")
             os.rename(final, old)
+        checkpoint(kill_points[1])
         os.rename(tmp, final)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.errors import NotesError, ToolError, ToolTimeout
+from builder.faults import checkpoint
 from builder.fsutil import read_json, staging_dir, write_json
 from builder.keys import make_key, sha256_text
 from builder.runner import Runner, run
@@ -353,6 +354,7 @@ def build_notes(concept: Concept, notes: str, *, parts: dict[str, Any], notes_di
             runner(argv, cwd=stage, timeout=timeout)
         except ToolError as exc:
             raise NotesError(f"pandoc could not convert the notes of {concept.slug}: {exc}") from exc
+        checkpoint("notes")  # test kill point: between pandoc and pdflatex
         tex = (stage / TEX).read_text(encoding="utf-8")
         for _ in range(2):
             try:

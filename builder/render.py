@@ -14,6 +14,7 @@ from typing import Any
 
 from builder.chapters import Chapter, chapters_vtt, read_sections
 from builder.errors import RenderError, ToolError, ToolTimeout
+from builder.faults import checkpoint
 from builder.fsutil import (
     UntrustedFile,
     atomic_write_bytes,
@@ -293,7 +294,7 @@ def summarize_failure(output: str) -> str:
     return "\n".join(seen)
 
 
-def _publish_tex(work: Path, private: Path, shared: Path) -> int:
+def publish_tex(work: Path, private: Path, shared: Path) -> int:
     """Publish newly compiled formulas into the shared cache; returns how many were refused.
 
     The work folder is the scene's: only regular files named like Manim's TeX hashes, within
@@ -307,7 +308,7 @@ def _publish_tex(work: Path, private: Path, shared: Path) -> int:
         if not _TEX_NAME.match(name) or (shared / name).exists():
             continue
         try:
-            data = read_untrusted(work, f"{private.name}/{name}", max_bytes=MAX_SVG_BYTES)
+            data = read_untrusted(work, f"{private.relative_to(work)}/{name}", max_bytes=MAX_SVG_BYTES)
         except UntrustedFile as exc:
             log.warning("TeX cache: refused %s from a render's work folder: %s", name, exc)
             refused += 1
@@ -365,6 +366,7 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
                           f"name the Scene subclass {job.scene_class}")
     video = stage / VIDEO
     take_video(job, work, video)
+    checkpoint("render")  # test kill point: Manim done, nothing published
     try:
         info = probe(video)
         choose_poster(video, info.duration).save(stage / POSTER)  # type: ignore[attr-defined]
@@ -383,7 +385,7 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
     layout = read_layout(work, LAYOUT_JSON)
     seen = read_seen(work)
     chapters = _section_chapters(job, work) if extra else []
-    _publish_tex(work, private_tex, tex_dir)
+    publish_tex(work, private_tex, tex_dir)
     shutil.rmtree(work)
     if len(chapters) > 1:
         atomic_write_text(stage / CHAPTERS_VTT, chapters_vtt(chapters))
@@ -465,7 +467,7 @@ def join_chapters(slug: str, parts: list[RenderOutput], scenes: list[tuple[str, 
     to one chapter re-renders that chapter and joins again.
     """
     from builder.chapters import join_videos, scene_chapters
-    from builder.media import choose_poster, make_preview, probe
+    from builder.media import probe
 
     key = chapters_key(parts, [title for _, title in scenes])
     cached = cached_render(render_dir, key)
@@ -478,8 +480,10 @@ def join_chapters(slug: str, parts: list[RenderOutput], scenes: list[tuple[str, 
         try:
             bounds = join_videos([p.video for p in parts], video)
             info = probe(video)
-            choose_poster(video, info.duration).save(stage / POSTER)  # type: ignore[attr-defined]
-            preview_size = make_preview(video, info.duration, stage / PREVIEW)
+            # From the parts' own poster and preview: decoding the joined video again would
+            # cost more than the join itself.
+            _best_poster(parts, stage / POSTER)
+            preview_size = _joined_preview(parts, stage / PREVIEW)
         except Exception as exc:  # PyAV raises many types for a broken file
             raise RenderError(f"the chapters of {slug} could not be joined: {exc}") from exc
         chapters = scene_chapters(scenes, bounds)
@@ -517,6 +521,39 @@ def join_chapters(slug: str, parts: list[RenderOutput], scenes: list[tuple[str, 
     if output is None:  # pragma: no cover - the entry was just published complete
         raise RenderError(f"the joined video of {slug} left an incomplete cache entry")
     return output
+
+
+def _best_poster(parts: list[RenderOutput], dest: Path) -> None:
+    """The chapter poster that shows the most (the parts' posters were chosen the same way)."""
+    from PIL import Image
+
+    from builder.media import ink
+
+    best: tuple[float, Path] | None = None
+    for part in parts:
+        with Image.open(part.poster) as image:
+            amount = ink(image)
+        if best is None or amount > best[0]:
+            best = (amount, part.poster)
+    assert best is not None
+    shutil.copyfile(best[1], dest)
+
+
+def _joined_preview(parts: list[RenderOutput], dest: Path, *, frames: int = 24, fps: int = 8) -> int:
+    """An animated WebP skimming every chapter, from frames of the parts' previews."""
+    from PIL import Image, ImageSequence
+
+    pool: list[Any] = []
+    for part in parts:
+        with Image.open(part.preview) as image:
+            pool += [frame.convert("RGB") for frame in ImageSequence.Iterator(image)]
+    if not pool:
+        raise ValueError("the chapters have no preview frames")
+    step = len(pool) / frames
+    chosen = [pool[min(len(pool) - 1, int(i * step))] for i in range(min(frames, len(pool)))]
+    chosen[0].save(dest, format="WEBP", save_all=True, append_images=chosen[1:],
+                   duration=round(1000 / fps), loop=0, quality=55, method=4)
+    return dest.stat().st_size
 
 
 def read_layout(work: Path, name: str = LAYOUT_JSON) -> list[dict[str, Any]]:

@@ -140,8 +140,9 @@ def test_static_error_is_caught_at_its_step(answer: Answer) -> None:
 @pytest.mark.integration
 def test_mathreel_check_names_the_failing_line_of_runtime_errors(tmp_path: Path) -> None:
     assert MATHREEL.exists(), f"{MATHREEL} is missing: run `make` (pip install -e .) first"
-    failures = []
-    for answer in RUNTIME:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def check(answer: Answer) -> str | None:
         started = time.perf_counter()
         done = subprocess.run([str(MATHREEL), "check", str(answer.path)], cwd=tmp_path,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
@@ -151,6 +152,10 @@ def test_mathreel_check_names_the_failing_line_of_runtime_errors(tmp_path: Path)
         pattern = (rf"{re.escape(answer.path.name)}:{want['line']}: \[dryrun/runtime-error\] "
                    rf"{re.escape(want['exception'])}\b")
         if done.returncode != 1 or not re.search(pattern, done.stdout):
-            failures.append(f"{answer.path.name}: exit {done.returncode}, expected line {want['line']} "
-                            f"({want['exception']}):\n{done.stdout}{done.stderr[-2000:]}")
+            return (f"{answer.path.name}: exit {done.returncode}, expected line {want['line']} "
+                    f"({want['exception']}):\n{done.stdout}{done.stderr[-2000:]}")
+        return None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each check is one process: two cores
+        failures = [f for f in pool.map(check, RUNTIME) if f]
     assert not failures, "\n\n".join(failures)

@@ -56,9 +56,10 @@ def test_auto_decides_from_one_preflight_without_rendering_and_caches(tmp_path: 
     runner = CountingRunner()
     first = choose(SURFACE, "ProbeScene", wanted="auto", where="mkdocs.yml", cache_dir=tmp_path,
                    tex_dir=tmp_path / "tex", runner=runner)
-    # An 8x8 surface takes Cairo about 0.1 s a frame at -ql: OpenGL (measured 2x faster here).
-    assert first.renderer == "opengl", first.reason
-    assert first.measured is not None and first.measured["cairo_frame_s"] >= 0.03
+    # A short, light surface: Cairo has drawn it before OpenGL would have started.
+    assert first.renderer == "cairo" and "3D" in first.reason, first.reason
+    assert first.measured is not None and first.measured["cairo_frame_s"] > 0
+    assert first.measured["opengl_estimate_s"] > first.measured["cairo_estimate_s"]
     assert runner.renders() == 0  # no trial render with either renderer
     assert len(runner.manim_runs()) == 1  # one preflight (animations skipped)
     again = choose(SURFACE, "ProbeScene", wanted="auto", where="mkdocs.yml", cache_dir=tmp_path,
@@ -71,17 +72,22 @@ def test_auto_decides_from_one_preflight_without_rendering_and_caches(tmp_path: 
     assert given.renderer == "cairo" and fresh.calls == []
 
 
-@pytest.mark.parametrize(("facts", "renderer", "why"), [
-    ({"three_d": 0, "frame_s": 0.5}, "cairo", "no 3D mobject"),
-    ({"three_d": 12, "frame_s": None}, "cairo", "did not time a frame"),
-    ({"three_d": 12, "frame_s": 0.01}, "cairo", "light 3D"),
-    ({"three_d": 576, "frame_s": 0.37}, "opengl", "370 ms"),
+@pytest.mark.parametrize(("facts", "quality", "renderer", "why"), [
+    ({"three_d": 0, "frame_s": 0.5, "video_seconds": 60}, "l", "cairo", "no 3D mobject"),
+    ({"three_d": 12, "frame_s": None, "video_seconds": 60}, "l", "cairo", "did not time a frame"),
+    # measured here: 5 s surfaces, 0.11 s and 0.37 s a Cairo frame: OpenGL 2x and 2.6x faster
+    ({"three_d": 64, "frame_s": 0.115, "video_seconds": 5}, "l", "opengl", "115 ms each"),
+    ({"three_d": 576, "frame_s": 0.37, "video_seconds": 5}, "l", "opengl", "370 ms each"),
+    # a short light 3D scene is over before OpenGL has started
+    ({"three_d": 64, "frame_s": 0.02, "video_seconds": 1.4}, "l", "cairo", "with its start"),
+    # the same light scene, long and at 1080p60: now worth OpenGL's start
+    ({"three_d": 64, "frame_s": 0.02, "video_seconds": 60}, "h", "opengl", "frames of 3D"),
 ])
-def test_decide_from_facts(facts: dict[str, object], renderer: str, why: str) -> None:
+def test_decide_from_facts(facts: dict[str, object], quality: str, renderer: str, why: str) -> None:
     from builder.renderer import decide
 
-    choice = decide(facts)
-    assert choice.renderer == renderer and why in choice.reason
+    choice = decide(facts, quality)
+    assert choice.renderer == renderer and why in choice.reason, choice.reason
 
 
 @pytest.mark.integration

@@ -179,10 +179,10 @@ def hostile_work(tmp_path: Path) -> Path:
 
 def test_only_regular_formula_files_cross_into_the_shared_tex_cache(hostile_work: Path,
                                                                    tmp_path: Path) -> None:
-    from builder.render import _publish_tex
+    from builder.render import publish_tex
 
     shared = tmp_path / "shared-tex"
-    refused = _publish_tex(hostile_work, hostile_work / "Tex", shared)
+    refused = publish_tex(hostile_work, hostile_work / "Tex", shared)
     assert sorted(p.name for p in shared.iterdir()) == ["00000000000000aa.svg"]
     assert refused == 4  # the link, the FIFO, the hard link and the huge file
     assert HOST_SECRET not in "".join(p.read_text(encoding="utf-8") for p in shared.iterdir())

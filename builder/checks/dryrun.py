@@ -103,12 +103,18 @@ class Preflight:
 
 
 def preflight(source: str, *, scene_class: str, runner: Runner, workdir: Path, env: Mapping[str, str],
-              budget: float = 60, trusted: bool = False, policy: Policy = SANDBOXED) -> Preflight:
-    """Run construct once, animations skipped to their ends, and report errors, layout and cost."""
+              budget: float = 60, trusted: bool = False, policy: Policy = SANDBOXED,
+              tex_cache: Path | None = None) -> Preflight:
+    """Run construct once, animations skipped to their ends, and report errors, layout and cost.
+
+    With `tex_cache` (the gallery's shared TeX cache) formulas compiled before are reused and
+    the ones this run compiles are published there, so the render compiles none of them again.
+    """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / SCENE_FILE).write_text(source, encoding="utf-8")
-    (workdir / "manim.cfg").write_text(MANIM_CFG, encoding="utf-8")
+    (workdir / "manim.cfg").write_text(MANIM_CFG + "tex_dir = Tex\n", encoding="utf-8")
+    (workdir / "Tex").mkdir(exist_ok=True)
     # -s skips every animation to its end and saves one real frame at the end (timed by the hook).
     args = [PREFLIGHT_FLAG, "render", "-s", "--progress_bar", "none", "-ql",
             "--media_dir", "media", SCENE_FILE, scene_class]
@@ -120,11 +126,13 @@ def preflight(source: str, *, scene_class: str, runner: Runner, workdir: Path, e
     # Model code runs here for the first time: through the same seam and sandbox as a render.
     try:
         done = run_manim(args, workdir, runner=runner, env=child_env, timeout=budget,
-                         limits=limits, trusted=trusted, policy=policy).completed
+                         limits=limits, trusted=trusted, policy=policy, tex_cache=tex_cache).completed
     except ToolTimeout:
+        _publish(workdir, tex_cache)
         facts, finished = read_facts(workdir)
         return _result((timeout_diagnostic(facts, budget, source),), workdir, facts, finished,
                        time.monotonic() - began)
+    _publish(workdir, tex_cache)
     wall = time.monotonic() - began
     facts, finished = read_facts(workdir)
     if done.returncode == 0 and "LaTeX compilation error" not in done.stdout:
@@ -139,6 +147,14 @@ def preflight(source: str, *, scene_class: str, runner: Runner, workdir: Path, e
     if failure.line is None and facts.line is not None:
         failure = replace(failure, line=facts.line, snippet=source_line(source, facts.line))
     return _result((failure,), workdir, facts, finished, wall)
+
+
+def _publish(workdir: Path, tex_cache: Path | None) -> None:
+    """New formulas of the run into the shared TeX cache (plain files only, as a render does)."""
+    if tex_cache is not None:
+        from builder.render import publish_tex
+
+        publish_tex(workdir, workdir / "Tex", tex_cache)
 
 
 def dry_run(source: str, *, scene_class: str, runner: Runner, workdir: Path, env: Mapping[str, str],
@@ -204,7 +220,7 @@ class ScenePreflights:
 
 def preflight_scenes(source: str, *, scene_class: str, runner: Runner, workdir: Path,
                      env: Mapping[str, str], budget: float = 60, trusted: bool = False,
-                     policy: Policy = SANDBOXED) -> ScenePreflights:
+                     policy: Policy = SANDBOXED, tex_cache: Path | None = None) -> ScenePreflights:
     """Preflight each scene of the file in order (its chapters), or `scene_class` when it has one."""
     from builder.checks.contract import scene_classes
 
@@ -215,7 +231,8 @@ def preflight_scenes(source: str, *, scene_class: str, runner: Runner, workdir: 
     for name in names:
         folder = Path(workdir) if len(names) == 1 else Path(workdir) / name
         runs.append((name, preflight(source, scene_class=name, runner=runner, workdir=folder, env=env,
-                                     budget=budget, trusted=trusted, policy=policy)))
+                                     budget=budget, trusted=trusted, policy=policy,
+                                     tex_cache=tex_cache)))
     return ScenePreflights(tuple(runs))
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from builder.errors import GenerateError
+from builder.faults import checkpoint
 from builder.generate.parse import ParsedAnswer, parse_answer, split_reasoning
 from builder.generate.prompt import build_messages, build_repair_messages
 from builder.generate.providers import (
@@ -332,6 +333,8 @@ class _Call:
                         content.append(c_delta)
                     if r_delta or c_delta:
                         self.tokens += 1
+                        if self.tokens == 1:
+                            checkpoint("model-answer")  # test kill point: an answer is arriving
                         think, shown = splitter.feed(c_delta)
                         self.emit("reasoning" if r_delta or think else "content",
                                   reasoning=r_delta + think, content=shown)

@@ -367,6 +367,10 @@ def _provenance(item: GalleryItem, built: str) -> str:
         quality = f"quality {r.get('quality', '?')}" + (f" ({resolution})" if resolution else "")
         rows.append(("Render", f"{float(r.get('seconds', 0)):.1f} s at {quality}, "
                                f"{float(r.get('duration', 0)):.1f} s of video, {format_bytes(float(r.get('size', 0)))}"))
+        renderer = r.get("renderer")
+        if isinstance(renderer, dict) and renderer.get("renderer"):
+            why = str(renderer.get("fallback") or renderer.get("why") or "")
+            rows.append(("Renderer", f"{renderer['renderer']}" + (f" ({why})" if why else "")))
         if r.get("quality_note"):
             rows.append(("Quality", str(r["quality_note"])))
         sandbox = str(r.get("sandbox") or item.render_info.get("sandbox") or "")

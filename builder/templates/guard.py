@@ -544,6 +544,8 @@ class _Guard:
 
     def hook(self, event: object, args: object) -> None:
         """The audit hook: decide, and end the process on a refusal."""
+        if event == "builtins.id":  # the most frequent event by far, and harmless: return first
+            return
         if type(event) is not str or (event not in _WATCHED and not event.startswith(_PREFIXES)):
             return
         ident = _get_ident()

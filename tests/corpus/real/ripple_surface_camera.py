@@ -22,7 +22,7 @@ class RippleSurfaceScene(ThreeDScene):
 
         surface = always_redraw(
             lambda: Surface(
-                sombrero, u_range=[-5.5, 5.5], v_range=[-5.5, 5.5], resolution=(14, 14),
+                sombrero, u_range=[-5.5, 5.5], v_range=[-5.5, 5.5], resolution=(12, 12),
                 fill_opacity=0.8, checkerboard_colors=[BLUE_D, TEAL_E], stroke_width=0.2,
             )
         )
@@ -34,7 +34,7 @@ class RippleSurfaceScene(ThreeDScene):
 
         # the wave travels outward while the camera sweeps
         self.begin_ambient_camera_rotation(rate=0.25)
-        self.play(phase.animate.set_value(2 * PI), run_time=5, rate_func=linear)
+        self.play(phase.animate.set_value(2 * PI), run_time=4, rate_func=linear)
         self.stop_ambient_camera_rotation()
 
         speed = MathTex(r"v = \frac{\omega}{k} = 1", font_size=36).to_corner(DR)
