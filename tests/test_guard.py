@@ -524,3 +524,26 @@ def test_guard_knows_manims_template_and_imports_only_the_standard_library() -> 
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module}
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+
+
+FROZEN = """\
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import guard
+policy = guard.Policy("/scene", "/scene/scene.py", ("/", ), ("/scene", "/tmp"), (), "/usr/lib/python3",
+                      frozenset(), ("/tmp/project/.venv",))
+print(json.dumps({path: policy.writable(path) for path in sys.argv[2:]}))
+"""
+
+
+def test_an_install_under_a_writable_root_stays_read_only(tmp_path: Path) -> None:
+    """A project cloned under /tmp: its venv lies inside the sandbox's private /tmp, where the
+    scene may write; the venv (bound read-only) must still count as not writable, or its
+    compiled modules are refused as "code the scene could have written" (seen on a fresh clone)."""
+    paths = ["/tmp/project/.venv/lib/python3.11/site-packages/rich/__pycache__/table.cpython-311.pyc",
+             "/tmp/project/.venv", "/tmp/scratch.txt", "/scene/media/x.png", "/usr/lib/x.pyc"]
+    done = subprocess.run([sys.executable, "-c", FROZEN, str(TEMPLATES), *paths], capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {paths[0]: False, paths[1]: False, paths[2]: True,
+                                       paths[3]: True, paths[4]: False}

@@ -214,12 +214,16 @@ class Policy:
     """What the child may touch, fixed when the guard is installed (in the work folder)."""
 
     def __init__(self, work: str, scene: str, read: tuple[str, ...], write: tuple[str, ...],
-                 listable: tuple[str, ...], stdlib: str, trusted_files: frozenset[str]) -> None:
+                 listable: tuple[str, ...], stdlib: str, trusted_files: frozenset[str],
+                 frozen: tuple[str, ...] = ()) -> None:
         self.work = work
         self.scene = scene
         self.scene_name = scene.rsplit("/", 1)[-1]
         self.read = read
         self.write = write
+        # The Python installs: never writable, even where they lie under a writable root (a
+        # project under /tmp whose venv bubblewrap binds read-only inside the private /tmp).
+        self.frozen = frozen
         self.listable = listable
         self.stdlib = stdlib
         self.trusted_files = trusted_files
@@ -258,7 +262,7 @@ class Policy:
         trusted = frozenset(f"{work}/{name}" for name in os.listdir(work)
                             if name.endswith(".py") and f"{work}/{name}" != resolve(scene, work))
         return cls(work, resolve(scene, work), _unique(read), _unique(write), listable,
-                   stdlib, trusted)
+                   stdlib, trusted, _unique(installs))
 
     def path_refusal(self, raw: object, *, write: bool, cwd: str | None = None) -> str | None:
         """Why the child may not open (or change) this path, or None."""
@@ -271,11 +275,15 @@ class Policy:
             real = self.resolve(text, cwd if cwd is not None else _getcwd())
         except (OSError, ValueError) as exc:
             return f"{_show(text)}: cannot be resolved ({exc})"
-        if write and not within(real, self.write):
+        if write and not self.writable(real):
             return f"writing {_show(real)}: only the work folder is writable"
         if not write and not within(real, self.read):
             return f"reading {_show(real)}: outside the work folder and the read-only installs"
         return None
+
+    def writable(self, real: str) -> bool:
+        """May the child change this (resolved) path: a write root, and not an install."""
+        return within(real, self.write) and not within(real, self.frozen)
 
     def resolve(self, path: str, cwd: str) -> str:
         """resolve(), remembering folders the child cannot change (Manim opens ~1400 files).
@@ -667,8 +675,8 @@ class _Guard:
         why = self.policy.path_refusal(path, write=write)
         if why is None and self.scene_phase and not write:
             text = _text(path)
-            if text is not None and text.endswith(".pyc") and within(
-                    self.policy.resolve(text, _getcwd()), self.policy.write):
+            if text is not None and text.endswith(".pyc") and self.policy.writable(
+                    self.policy.resolve(text, _getcwd())):
                 why = f"reading {_show(text)}: compiled code the scene could have written"
         return None if why is None else f"open: {why}"
 
@@ -754,7 +762,7 @@ class _Guard:
         origin = _text(args[1]) if len(args) > 1 and args[1] is not None else None
         if origin is not None:  # an extension module: native code, from an install only
             real = _safe_resolve(origin, self.policy.work)
-            if within(real, (self.policy.work, "/tmp")) or not within(real, self.policy.read):
+            if self.policy.writable(real) or not within(real, self.policy.read):
                 return f"import {name}: native code from {_show(real)}"
         if not self._untrusted_frame(self._importer(self._caller())):
             return None
