@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.media import atomic_output
+from builder.pyast import parse_python
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +313,7 @@ def chapter_code(source: str, scene_class: str, scene_names: Sequence[str]) -> s
     import ast
 
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return source
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}

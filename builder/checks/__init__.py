@@ -20,6 +20,7 @@ from builder.checks.dryrun import dry_run
 from builder.checks.latex import check_latex
 from builder.checks.safety import check_safety, fix_safety
 from builder.checks.syntax import check_syntax
+from builder.pyast import parse_python
 from builder.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -111,4 +112,4 @@ def _has_errors(diags: Sequence[Diagnostic]) -> bool:
 
 
 def _reparse(source: str, tree: ast.Module, changed: Sequence[str]) -> ast.Module:
-    return ast.parse(source) if changed else tree
+    return parse_python(source) if changed else tree

@@ -30,6 +30,7 @@ from builder.checks.diagnostics import (
     make,
     manim_namespace,
 )
+from builder.pyast import parse_python
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ def lint_api(tree: ast.Module, source: str, *, scene_class: str,
         edits, taken = _non_overlapping(fixable)
         new_source = apply_edits(source, edits)
         try:
-            tree = ast.parse(new_source)
+            tree = parse_python(new_source)
         except SyntaxError:  # a rewrite must never break the file: keep the original, report all
             log.warning("api lint rewrite produced invalid Python; rewrites dropped")
             return source, tuple(_dedupe(f.diag for f in findings)), tuple(rewrites)
@@ -275,7 +276,7 @@ def _kwargs_only_to_super(func: Callable[..., object]) -> frozenset[str] | None:
     """When func's **kwargs only reach super().__init__ (or Base.__init__), the keys it reads itself
     (kwargs.pop("x"), kwargs["x"], ...); None when the kwargs go anywhere else."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.unwrap(func))))
+        tree = parse_python(textwrap.dedent(inspect.getsource(inspect.unwrap(func))))
     except (OSError, TypeError, SyntaxError, ValueError):
         return None
     fdef = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None)
@@ -357,7 +358,7 @@ def instance_attributes(cls: type) -> frozenset[str]:
             continue
         try:
             src = textwrap.dedent(inspect.getsource(klass))
-            tree = ast.parse(src)
+            tree = parse_python(src)
         except (OSError, TypeError, SyntaxError):
             continue
         for node in ast.walk(tree):

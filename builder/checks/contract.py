@@ -15,6 +15,7 @@ from builder.checks.diagnostics import (
     make,
     manim_namespace,
 )
+from builder.pyast import parse_python
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def check_contract(tree: ast.Module, source: str, *, scene_class: str,
             return source, (diag,), ()
         source = _rename_class(tree, source, old.name, scene_class)
         rewrite = f"line {old.lineno}: class {old.name} -> class {scene_class}"
-        source, more, _ = check_contract(ast.parse(source), source, scene_class=scene_class, fix=False)
+        source, more, _ = check_contract(parse_python(source), source, scene_class=scene_class, fix=False)
         return source, more, (rewrite,)
     if not named:
         # unreachable with at least one scene (a scene class that every scene derives from is concrete)
@@ -109,7 +110,7 @@ def scene_classes(source_or_tree: str | ast.Module) -> list[SceneInfo]:
     """The concrete Scene subclasses of a scene file, in file order ([] when it does not parse)."""
     if isinstance(source_or_tree, str):
         try:
-            tree = ast.parse(source_or_tree)
+            tree = parse_python(source_or_tree)
         except SyntaxError:
             return []
     else:

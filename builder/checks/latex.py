@@ -22,6 +22,7 @@ from pathlib import Path
 
 from builder.checks.diagnostics import Diagnostic, Edit, apply_edits, bound_names, make
 from builder.errors import ToolTimeout
+from builder.pyast import parse_python
 from builder.runner import Runner
 from builder.runner import run as default_runner
 
@@ -114,7 +115,7 @@ def check_latex(tree: ast.Module, source: str, *, runner: Runner | None = None, 
     if fix and edits:
         new_source = apply_edits(source, edits)
         try:
-            tree = ast.parse(new_source)
+            tree = parse_python(new_source)
             source = new_source
             diags, _edits, _rw, items = _static(tree, source)
         except SyntaxError:
@@ -556,4 +557,4 @@ def _diagnostic(item: TexItem, message: str) -> Diagnostic:
 
 def tex_strings(source: str) -> list[TexItem]:
     """Every TeX string of a scene as the preflight compiles it (for tools and tests)."""
-    return _static(ast.parse(source), source)[3]
+    return _static(parse_python(source), source)[3]

@@ -119,6 +119,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from builder.checks.diagnostics import Diagnostic, Edit, apply_edits, make, manim_namespace
+from builder.pyast import parse_python
 
 log = logging.getLogger(__name__)
 
@@ -421,7 +422,7 @@ def denied_attribute_names() -> frozenset[str]:
 def iter_rejections(source: str) -> Iterator[Diagnostic]:
     """Parse and check a snippet (for tests and tools); syntax errors yield nothing."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return
     yield from check_safety(tree, source)

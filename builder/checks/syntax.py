@@ -7,6 +7,7 @@ import logging
 import warnings
 
 from builder.checks.diagnostics import Diagnostic, make
+from builder.pyast import parse_python
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,7 @@ def check_syntax(source: str) -> tuple[ast.Module | None, tuple[Diagnostic, ...]
         with warnings.catch_warnings():
             # "\s" in a non-raw string is a SyntaxWarning on 3.12; the LaTeX step reports it.
             warnings.simplefilter("ignore")
-            tree = ast.parse(source, filename="scene.py", type_comments=False)
+            tree = parse_python(source, filename="scene.py", type_comments=False)
     except SyntaxError as exc:
         kind = "indentation-error" if isinstance(exc, IndentationError) else "syntax-error"
         line = exc.lineno

@@ -9,6 +9,8 @@ import re
 import tokenize
 from dataclasses import dataclass
 
+from builder.pyast import parse_python
+
 log = logging.getLogger(__name__)
 
 PYTHON_TAGS = frozenset({"python", "py", "python3", "py3", "manim", "python-manim"})
@@ -245,7 +247,7 @@ def _choose_code(body: str, blocks: list[_Block], scene_class: str) -> tuple[_Ca
 def _candidate(block: _Block | None, code: str) -> _Candidate:
     code = _normalize(code)
     try:
-        tree: ast.Module | None = ast.parse(code)
+        tree: ast.Module | None = parse_python(code)
     except (SyntaxError, ValueError):
         tree = None
     if tree is not None:
@@ -308,7 +310,7 @@ def _leaf_scenes(tree: ast.Module, scenes: tuple[str, ...]) -> list[str]:
 
 def _syntax_error(code: str) -> str:
     try:
-        ast.parse(code)
+        parse_python(code)
     except SyntaxError as exc:
         return f"SyntaxError at line {exc.lineno}: {exc.msg}"
     except ValueError as exc:
@@ -339,12 +341,12 @@ def _normalize_code(cand: _Candidate, scene_class: str) -> tuple[str, list[str],
         code = re.sub(r"^from[ \t]+manimlib(\.\w+)*[ \t]+import[ \t]+\*", "from manim import *",
                       code, flags=re.MULTILINE)
         fixes.append("replaced `from manimlib import *` (ManimGL) with `from manim import *`")
-        tree = ast.parse(code)
+        tree = parse_python(code)
 
     if not _imports_manim(tree) and _uses_manim(tree):
         code = _add_import(code, tree)
         fixes.append("added `from manim import *`")
-        tree = ast.parse(code)
+        tree = parse_python(code)
 
     scenes = _scene_classes(tree)
     if scene_class not in scenes:
