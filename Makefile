@@ -19,7 +19,7 @@ site: setup
 	$(VENV)/bin/mathreel build
 
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --durations=15
 
 # Benchmarks store raw numbers in bench/results/*.json and render bench/RESULTS.md from them.
 bench: setup

@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +46,31 @@ class Authored:
     failure: str | None = None
 
 
+@dataclass(frozen=True)
+class Slots:
+    """How many model requests, and how many answer checks, run at once across a build.
+
+    Waiting on a model and checking an answer are different work: a concept gives its model
+    slot back while its answer is checked on the cores, so the next request goes out at once.
+    """
+
+    model: threading.BoundedSemaphore
+    check: threading.BoundedSemaphore
+
+    @classmethod
+    def of(cls, model: int, check: int) -> Slots:
+        """Slots for `model` requests in flight and `check` checks at once."""
+        return cls(threading.BoundedSemaphore(max(1, model)), threading.BoundedSemaphore(max(1, check)))
+
+
+def _slot(slots: Slots | None, kind: str) -> AbstractContextManager[Any]:
+    """The model or check slot to hold (nothing to hold without slots: one concept at a time)."""
+    if slots is None:
+        return nullcontext()
+    semaphore: AbstractContextManager[Any] = slots.model if kind == "model" else slots.check
+    return semaphore
+
+
 def model_for(concept: Concept, settings: Settings, env: Mapping[str, str],
               override: str | None = None) -> Any | None:
     """The concept's model settings when a model may be called; None offline or without a key."""
@@ -70,7 +97,8 @@ def variants_dir(settings: Settings, slug: str) -> Path:
 
 def ensure_variants(concept: Concept, settings: Settings, *, regenerate: bool, runner: Runner = run,
                     env: Mapping[str, str] | None = None,
-                    on_model_progress: ProgressHook | None = None) -> list[tuple[str, Authored]]:
+                    on_model_progress: ProgressHook | None = None,
+                    slots: Slots | None = None) -> list[tuple[str, Authored]]:
     """The extra variants of `models:` (all but the first, which is the main scene)."""
     env = os.environ if env is None else env
     out: list[tuple[str, Authored]] = []
@@ -84,13 +112,14 @@ def ensure_variants(concept: Concept, settings: Settings, *, regenerate: bool, r
             continue
         out.append((name, _model(concept, settings, model, entry, regenerate, runner, env,
                                  on_model_progress, store=folder, name=variant_name(name),
-                                 fallback=False)))
+                                 fallback=False, slots=slots)))
     return out
 
 
 def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *,
                  regenerate: bool, runner: Runner = run, env: Mapping[str, str] | None = None,
-                 on_model_progress: ProgressHook | None = None) -> Authored:
+                 on_model_progress: ProgressHook | None = None,
+                 slots: Slots | None = None) -> Authored:
     """The scene to render for a concept, generating it if nothing valid is stored."""
     env = os.environ if env is None else env
     entry = read_entry(settings.scenes_dir, concept.slug)
@@ -106,7 +135,8 @@ def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *
             authored = Authored(authored.entry, f"{authored.reason}; anchor template because "
                                 f"{_no_model_reason(concept, settings, env)}", authored.failure)
         return authored
-    return _model(concept, settings, model, entry, regenerate, runner, env, on_model_progress)
+    return _model(concept, settings, model, entry, regenerate, runner, env, on_model_progress,
+                  slots=slots)
 
 
 def _no_model_reason(concept: Concept, settings: Settings, env: Mapping[str, str]) -> str:
@@ -147,7 +177,7 @@ def _template(concept: Concept, settings: Settings, titles: dict[str, str],
 def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry | None,
            regenerate: bool, runner: Runner, env: Mapping[str, str],
            on_progress: ProgressHook | None, *, store: Path | None = None, name: str | None = None,
-           fallback: bool = True) -> Authored:
+           fallback: bool = True, slots: Slots | None = None) -> Authored:
     from builder.generate.prompt import generation_key_parts
 
     version = manim_version()
@@ -165,7 +195,7 @@ def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry |
         # Before any paid call: an answer that cannot be checked in the sandbox is not asked for.
         require(trusted=False, policy=settings.policy, what=f"a model answer for {concept.slug}")
         result = generate_with_repair(concept, settings, model, runner=runner, env=env,
-                                      on_progress=on_progress)
+                                      on_progress=on_progress, slots=slots)
     except MathreelError as exc:
         failure = str(exc)
         attempts = getattr(exc, "attempts", [])
@@ -274,7 +304,8 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
 
 
 def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, runner: Runner,
-                         env: Mapping[str, str], on_progress: ProgressHook | None = None) -> Repaired:
+                         env: Mapping[str, str], on_progress: ProgressHook | None = None,
+                         slots: Slots | None = None) -> Repaired:
     """Ask the model, check the answer, send failures back; at most `repair_attempts` repairs."""
     from builder.checks.diagnostics import format_diagnostics
     from builder.generate.client import generate, repair
@@ -286,7 +317,8 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
     tokens = {"prompt": 0, "completion": 0, "reasoning": 0}
     rewrites: list[str] = []
     previous: str | None = None
-    generation = generate(concept, model, manim_version=version, env=env, on_progress=hook)
+    with _slot(slots, "model"):
+        generation = generate(concept, model, manim_version=version, env=env, on_progress=hook)
     notes, reasoning = generation.notes, generation.reasoning
     max_attempts = 1 + max(0, settings.repair_attempts)
     checks = settings.cache_dir / "tmp"
@@ -300,12 +332,13 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
             tokens["reasoning"] += generation.reasoning_tokens
             step_started = time.monotonic()
             facts: dict[str, Any] = {}
-            code, errors, applied = check_code(generation.code, concept, runner=runner,
-                                               workdir=Path(tmp) / f"attempt-{number}",
-                                               layout=settings.repair_layout,
-                                               repair_anchors=settings.repair_anchors,
-                                               policy=settings.policy, facts=facts,
-                                               tex_cache=settings.tex_dir)
+            with _slot(slots, "check"):
+                code, errors, applied = check_code(generation.code, concept, runner=runner,
+                                                   workdir=Path(tmp) / f"attempt-{number}",
+                                                   layout=settings.repair_layout,
+                                                   repair_anchors=settings.repair_anchors,
+                                                   policy=settings.policy, facts=facts,
+                                                   tex_cache=settings.tex_dir)
             rewrites += applied
             diagnosis = format_diagnostics(errors) if errors else ""
             attempts.append({
@@ -326,8 +359,10 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
             previous = diagnosis
             if number == max_attempts:
                 break
-            generation = repair(concept, model, manim_version=version, code=code, diagnostics=diagnosis,
-                                attempt=number + 1, env=env, on_progress=hook)
+            with _slot(slots, "model"):
+                generation = repair(concept, model, manim_version=version, code=code,
+                                    diagnostics=diagnosis, attempt=number + 1, env=env,
+                                    on_progress=hook)
             if generation.notes.strip() and not notes.strip():
                 notes = generation.notes
             if generation.reasoning:

@@ -438,12 +438,18 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
         variant_entries: dict[str, list[tuple[str, SceneEntry]]] = {}
         for concept in selected:
             report.concepts[concept.slug] = ConceptReport(slug=concept.slug, title=concept.title)
-        # Model calls wait on the network and checks run in subprocesses: several concepts
-        # are generated at once, up to `model_concurrency` (in file order when it is 1).
-        workers = max(1, min(settings.model_concurrency, len(selected) or 1))
+        # Model calls wait on the network, checks run on the cores: up to `model_concurrency`
+        # requests in flight and one check per core at once, each concept holding a model slot
+        # only while it waits for an answer (one concept at a time when the setting is 1).
+        from builder.author import Slots
+
+        checks = settings.effective_jobs()
+        slots = Slots.of(settings.model_concurrency, checks)
+        workers = 1 if settings.model_concurrency == 1 else \
+            max(1, min(settings.model_concurrency + checks, len(selected) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="generate") as pool:
             generated = pool.map(lambda c: _generate(c, settings, titles, options, runner, progress,
-                                                     report.concepts[c.slug]), selected)
+                                                     report.concepts[c.slug], slots), selected)
             for concept, (entry, failure, variants) in zip(selected, generated, strict=True):
                 if entry is not None:
                     entries[concept.slug] = entry
@@ -466,8 +472,8 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
             from builder.distributed import DaskRenderer
 
             remote = DaskRenderer(options.scheduler)
-        slots = remote.slots() if remote is not None else settings.effective_jobs()
-        jobs = max(1, min(slots, len(entries) or 1))
+        render_slots = remote.slots() if remote is not None else settings.effective_jobs()
+        jobs = max(1, min(render_slots, len(entries) or 1))
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="render") as pool:
             futures = {
                 pool.submit(_process, by_slug[slug], entry, settings, _previous_parts(previous.get(slug)),
@@ -499,12 +505,12 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
 
 
 def _generate(concept: Concept, settings: Settings, titles: dict[str, str], options: BuildOptions,
-              runner: Runner, progress: Progress, item: ConceptReport,
+              runner: Runner, progress: Progress, item: ConceptReport, slots: Any = None,
               ) -> tuple[SceneEntry | None, str | None, list[tuple[str, SceneEntry]]]:
     """Generate stage for one concept: (scene to render or None, failure, model variants)."""
     try:
         authored = ensure_scene(concept, settings, titles, regenerate=options.regenerate,
-                                runner=runner, on_model_progress=progress.model)
+                                runner=runner, on_model_progress=progress.model, slots=slots)
     except MathreelError as exc:
         item.status, item.error, item.error_stage = "failed", str(exc), "generate"
         progress.item("generate", concept.slug, "failed", str(exc).splitlines()[0])
@@ -513,7 +519,7 @@ def _generate(concept: Concept, settings: Settings, titles: dict[str, str], opti
     entry, reason = authored.entry, authored.reason
     if authored.failure:
         progress.item("generate", concept.slug, "failed", authored.failure.splitlines()[0])
-    variants = (_author_variants(concept, settings, options, runner, progress, item)
+    variants = (_author_variants(concept, settings, options, runner, progress, item, slots)
                 if concept.models[1:] else [])
     item.provenance = entry.provenance
     item.generator = str(entry.meta.get("generator") or entry.meta.get("model") or entry.provenance)
@@ -530,13 +536,14 @@ def _generate(concept: Concept, settings: Settings, titles: dict[str, str], opti
 
 
 def _author_variants(concept: Concept, settings: Settings, options: BuildOptions, runner: Runner,
-                     progress: Progress, item: ConceptReport) -> list[tuple[str, SceneEntry]]:
+                     progress: Progress, item: ConceptReport,
+                     slots: Any = None) -> list[tuple[str, SceneEntry]]:
     """Generate the extra model variants of a concept; failures are recorded, not raised."""
     from builder.author import ensure_variants
 
     try:
         authored = ensure_variants(concept, settings, regenerate=options.regenerate, runner=runner,
-                                   on_model_progress=progress.model)
+                                   on_model_progress=progress.model, slots=slots)
     except MathreelError as exc:
         item.variants.append({"model": "?", "status": "failed", "error": str(exc)})
         progress.item("generate", concept.slug, "failed", f"variants: {str(exc).splitlines()[0]}")

@@ -309,7 +309,11 @@ def _describe_fixes(rewrites: tuple[str, ...], seen: tuple[Diagnostic, ...]) -> 
     for rewrite in rewrites:
         match = re.match(r"line (\d+): (.*)", rewrite)
         line, what = (int(match.group(1)), match.group(2)) if match else (None, rewrite)
-        diag = next((d for d in fixable if d.line == line), None)
+        # Two fixes on one line: pair each with the diagnostic that names what it replaces.
+        old_name = what.split("->", 1)[0].strip().split("(", 1)[0].strip()
+        same_line = [d for d in fixable if d.line == line]
+        diag = next((d for d in same_line if old_name and old_name in d.message),
+                    same_line[0] if same_line else None)
         if diag is None:  # a later step's rewrite, hidden behind an earlier fixable error
             out.append((line, f"[rewrite] {what}"))
             continue

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import REPO, RenderPool, make_project
+from siteserver import Site, serve
 
 from builder.build import BuildOptions, build
 
@@ -35,68 +32,6 @@ DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 390, "height": 844}
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    """Static files with byte ranges (as any real server has: browsers seek video with them)."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def send_head(self) -> Any:
-        header = self.headers.get("Range")
-        path = Path(self.translate_path(self.path))
-        match = re.fullmatch(r"bytes=(\d*)-(\d*)", header or "")
-        if not match or not path.is_file():
-            return super().send_head()
-        size = path.stat().st_size
-        start = int(match.group(1)) if match.group(1) else max(0, size - int(match.group(2) or 0))
-        end = int(match.group(2)) if match.group(1) and match.group(2) else size - 1
-        end = min(end, size - 1)
-        if start > end:
-            self.send_error(416)
-            return None
-        handle = path.open("rb")
-        handle.seek(start)
-        self.send_response(206)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-        self.send_header("Content-Length", str(end - start + 1))
-        self.send_header("Accept-Ranges", "bytes")
-        self.end_headers()
-        self._range_left = end - start + 1
-        return handle
-
-    def copyfile(self, source: Any, outputfile: Any) -> None:
-        left = getattr(self, "_range_left", None)
-        if left is None:
-            super().copyfile(source, outputfile)
-            return
-        while left > 0:
-            chunk = source.read(min(64 * 1024, left))
-            if not chunk:
-                break
-            outputfile.write(chunk)
-            left -= len(chunk)
-
-
-@dataclass
-class Site:
-    root: Path
-    base: str                       # http://127.0.0.1:PORT/site/
-
-
-@contextmanager
-def _serve(root: Path) -> Iterator[Site]:
-    """Serve a built project's folder on 127.0.0.1; the site is its /site/ sub-path."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(root, f"http://127.0.0.1:{server.server_address[1]}/site/")
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> Iterator[Site]:
     root = make_project(tmp_path_factory.mktemp("browser") / "gallery")
@@ -104,7 +39,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> I
     report = build(root / "mkdocs.yml", BuildOptions())
     assert report.site_error is None, report.site_error
     render_pool.add(root)
-    with _serve(root) as served:
+    with serve(root) as served:
         yield served
 
 
@@ -142,7 +77,7 @@ def variant_site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPo
     assert item.status == "built", item.error
     assert [(v["model"], v["status"]) for v in item.variants] == [("model-b", "built")], item.variants
     render_pool.add(root)
-    with _serve(root) as served:
+    with serve(root) as served:
         yield served
 
 

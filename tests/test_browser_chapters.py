@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import REPO, RenderPool, make_project
+from siteserver import serve
 
 from builder.build import BuildOptions, build
 
@@ -70,42 +68,6 @@ scene:
 """
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    """Static files with single byte ranges (Chromium seeks media with them)."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def send_head(self) -> Any:
-        match = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range") or "")
-        path = Path(self.translate_path(self.path))
-        if not match or not path.is_file():
-            return super().send_head()
-        size = path.stat().st_size
-        start = int(match.group(1))
-        end = min(int(match.group(2)) if match.group(2) else size - 1, size - 1)
-        if start > end:
-            self.send_error(416)
-            return None
-        handle = path.open("rb")
-        handle.seek(start)
-        self.send_response(206)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-        self.send_header("Content-Length", str(end - start + 1))
-        self.send_header("Accept-Ranges", "bytes")
-        self.end_headers()
-        self._left = end - start + 1
-        return handle
-
-    def copyfile(self, source: Any, outputfile: Any) -> None:
-        left = getattr(self, "_left", None)
-        if left is None:
-            super().copyfile(source, outputfile)
-            return
-        outputfile.write(source.read(left))
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> Iterator[tuple[Path, str]]:
     root = make_project(tmp_path_factory.mktemp("browser-chapters") / "gallery", "tiny")
@@ -121,13 +83,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> I
     item = report.concepts[SLUG]
     assert item.status in ("built", "cached"), item.error
     render_pool.add(root)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield root, f"http://127.0.0.1:{server.server_address[1]}/site/concepts/{SLUG}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(root) as served:
+        yield root, f"{served.base}concepts/{SLUG}/"
 
 
 @pytest.fixture(scope="module")

@@ -223,3 +223,18 @@ def test_check_runs_the_scene_by_default(tmp_path: Path, capsys: pytest.CaptureF
     code, out, path = check_file(tmp_path, source, capsys=capsys)
     assert code == 1
     assert f"{path}:7: [dryrun/" in out and "IndexError" in out
+
+
+def test_check_pairs_two_fixes_on_one_line_with_their_own_problems(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scene = tmp_path / "two.py"
+    scene.write_text("from manim import *\n\n\nclass Two(Scene):\n    def construct(self):\n"
+                     "        s = Square()\n"
+                     "        self.play(ShowCreation(s), FadeInFromDown(Circle()))\n", encoding="utf-8")
+    assert main(["check", str(scene), "--static", "--no-latex"]) == 1
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ":7:" in ln]
+    assert len(lines) == 2, lines
+    for line in lines:
+        reported = line.split("]", 1)[1].split(" does not exist", 1)[0].strip()
+        fix = line.rsplit("(", 1)[1]
+        assert fix.startswith(reported + " ->"), line  # each problem with its own rewrite

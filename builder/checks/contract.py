@@ -238,7 +238,6 @@ def _is_scene(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set[str
     if cls.name in seen:
         return False
     seen = seen | {cls.name}
-    ns = manim_namespace()
     for base in cls.bases:
         name = _base_name(base)
         if name is None:
@@ -247,6 +246,9 @@ def _is_scene(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set[str
             if _is_scene(classes[name], classes, seen):
                 return True
             continue
+        if name in SCENE_BASES:
+            return True  # known without importing Manim (the build asks on every run)
+        ns = manim_namespace()
         value = ns.get(name)
         scene_type = ns.get("Scene")
         if isinstance(value, type) and isinstance(scene_type, type) and issubclass(value, scene_type):
