@@ -244,13 +244,23 @@ def real_answers(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
 # -- (b) first build ---------------------------------------------------------------------------------
 
 
-def plain_render(answer: Answer) -> float:
-    """A cold plain Cairo render of the answer's scene(s) at -ql, in its own fresh folder."""
+def plain_render(answer: Answer, published: Path | None = None) -> float:
+    """A cold plain Cairo render of the answer's scene(s) at -ql, in its own fresh folder.
+
+    `published` is the scene as mathreel stored it (the model's code after the builder's
+    automatic rewrites): plain Manim cannot run ManimGL leftovers, so both sides render the
+    same code.
+    """
+    source = published if published is not None and published.is_file() else answer.path
+    scene_class = answer.scenes[0]
+    meta = source.parent / "meta.json"
+    if published is not None and meta.is_file():
+        scene_class = str(json.loads(meta.read_text()).get("scene_class") or scene_class)
     with tempfile.TemporaryDirectory(prefix="bench-answer-manim-") as tmp:
         (Path(tmp) / "manim.cfg").write_text(MANIM_CFG)
-        which = ["-a"] if len(answer.scenes) > 1 else [answer.scenes[0]]
+        which = ["-a"] if len(answer.scenes) > 1 else [scene_class]
         seconds, _ = wall([PY, "-m", "manim", "render", "-ql", "--disable_caching", "--progress_bar", "none",
-                           "--media_dir", str(Path(tmp) / "media"), str(answer.path), *which],
+                           "--media_dir", str(Path(tmp) / "media"), str(source), *which],
                           Path(tmp), timeout=TIMEOUT_S)
     return seconds
 
@@ -270,7 +280,7 @@ def first_build(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
             root = project(WORK / "first" / answer.slug, [answer])
             ours, rc, marks, tail = timed_build([*build, "--only", answer.slug], root, env)
             facts = concept_facts(root, answer.slug)
-            plain = plain_render(answer)
+            plain = plain_render(answer, root / "scenes" / answer.slug / "scene.py")
             rows.append({"file": answer.file, "3D": answer.three_d, "scenes": len(answer.scenes),
                          "mathreel build s": round(ours, 2), "manim -ql s": round(plain, 2),
                          "ratio": round(ours / plain, 4), "generate stage s": marks.get("render"),

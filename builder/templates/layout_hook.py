@@ -20,18 +20,11 @@ guard.install()
 del guard  # nothing the scene can reach should lead back to the guard
 
 import atexit
-import copy
 import json
 import os
 import sys
 import threading
 import time
-
-# Every audit event costs a call into the guard, and `copy.deepcopy` calls id() (an audited
-# builtin) for each object it copies: millions in a render with many Transforms (a sample
-# rendered 27 s guarded against 16 s bare). object.__hash__ is the same one-to-one function of
-# the object's address, unaudited, so deepcopy's memo works as before.
-copy.id = object.__hash__
 
 from manim import Scene, ThreeDScene
 from manim.mobject.text.numbers import DecimalNumber
