@@ -159,3 +159,32 @@ def test_mathreel_check_names_the_failing_line_of_runtime_errors(tmp_path: Path)
     with ThreadPoolExecutor(max_workers=2) as pool:  # each check is one process: two cores
         failures = [f for f in pool.map(check, RUNTIME) if f]
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.integration
+def test_correct_answers_run_clean_in_the_preflight(tmp_path: Path) -> None:
+    """Correct answers run to the end of construct in the sandbox, guard on: a 3D surface under a
+    moving camera (deep copies of linked mobjects: a guard shortcut once broke them with a
+    RecursionError) and the six-scene story (each chapter in turn)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from builder.checks import check_scene
+    from builder.checks.dryrun import preflight_scenes
+    from builder.render import scrubbed_env
+    from builder.runner import run
+
+    chosen = [a for a in PUBLISH if a.path.name in ("saddle_surface_camera.py", "fourier_story_six_scenes.py")]
+    assert len(chosen) == 2
+
+    def problems(answer: Answer) -> list[str]:
+        fixed = check_scene(answer.path.read_text(encoding="utf-8"), scene_class=answer.scenes[0],
+                            latex=False, fix=True).source
+        runs = preflight_scenes(fixed, scene_class=answer.scenes[0], runner=run,
+                                workdir=tmp_path / answer.path.stem,
+                                env=scrubbed_env(tmp_path / answer.path.stem / "home"), budget=240)
+        found = [f"{answer.path.name}: {d.message}" for d in runs.errors]
+        return found + ([] if runs.finished else [f"{answer.path.name}: construct did not finish"])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = [p for ps in pool.map(problems, chosen) for p in ps]
+    assert found == []
