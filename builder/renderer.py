@@ -89,7 +89,9 @@ def decide(facts: Mapping[str, Any], quality: str = "l") -> Choice:
     scale = pixels / _FPS_PIXELS["l"][1]
     frames = seconds * fps
     cairo = frames * frame_s * scale
-    gl = GL_START_S + frames * (GL_FRAME_SHARE * frame_s + GL_FRAME_S) * scale
+    # Each scene of a multi-scene file (a chapter) is its own render: OpenGL starts each time.
+    starts = max(1, len(facts.get("scenes") or ()))
+    gl = GL_START_S * starts + frames * (GL_FRAME_SHARE * frame_s + GL_FRAME_S) * scale
     measured.update(cairo_estimate_s=round(cairo, 1), opengl_estimate_s=round(gl, 1))
     if gl <= WIN_FACTOR * cairo:
         return Choice("opengl", f"auto: {frames:.0f} frames of 3D at {frame_s * 1000:.0f} ms each with "

@@ -78,6 +78,9 @@ def test_auto_decides_from_one_preflight_without_rendering_and_caches(tmp_path: 
     # measured here: 5 s surfaces, 0.11 s and 0.37 s a Cairo frame: OpenGL 2x and 2.6x faster
     ({"three_d": 64, "frame_s": 0.115, "video_seconds": 5}, "l", "opengl", "115 ms each"),
     ({"three_d": 576, "frame_s": 0.37, "video_seconds": 5}, "l", "opengl", "370 ms each"),
+    # the same surfaces as six short chapters: OpenGL would start six times
+    ({"three_d": 64, "frame_s": 0.115, "video_seconds": 5, "scenes": ["S1", "S2", "S3", "S4", "S5", "S6"]},
+     "l", "cairo", "with its start"),
     # a short light 3D scene is over before OpenGL has started
     ({"three_d": 64, "frame_s": 0.02, "video_seconds": 1.4}, "l", "cairo", "with its start"),
     # the same light scene, long and at 1080p60: now worth OpenGL's start
