@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -251,15 +251,6 @@ class RepairFailed(GenerateError):
         self.attempts = attempts
 
 
-def layout_diagnostics(workdir: Path) -> list[Any]:
-    """Off-frame or overlapping text the preflight's layout probe recorded, as errors to repair."""
-    from dataclasses import replace
-
-    from builder.checks.dryrun import layout_warnings
-
-    return [replace(d, severity="error") for d in layout_warnings(workdir)]
-
-
 def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
                dry_run: bool = True, layout: bool = False, repair_anchors: bool = False,
                policy: Policy = SANDBOXED, facts: dict[str, Any] | None = None,
@@ -291,8 +282,8 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
             log.info("%s: %s", concept.slug, warning.message)
     errors = list(pre.errors)
     if not errors and layout:
-        errors = [d for name, run in pre.runs
-                  for d in layout_diagnostics(workdir / "dry" / (name if len(pre.runs) > 1 else ""))]
+        # The preflight already read each run's layout report: send its warnings back as errors.
+        errors = [replace(d, severity="error") for _, run in pre.runs for d in run.layout]
     if not errors and repair_anchors and pre.finished:
         # Only a run that reached the end of construct can say an anchor never showed.
         times = anchor_times([a.latex for a in concept.anchors], pre.anchors_seen())
