@@ -173,21 +173,23 @@ def timed_build(argv: list[str], root: Path, env: dict[str, str]) -> tuple[float
 
 def concept_facts(root: Path, slug: str) -> dict[str, Any]:
     """What the build recorded for one concept: status, provenance, attempts, timings, renderer."""
-    report = json.loads((root / ".cache" / "build" / "report.json").read_text(encoding="utf-8"))
-    item = report["concepts"].get(slug) or {}
-    meta_path = root / "scenes" / slug / "meta.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    from builder.record import load_build_record, read_meta
+
+    item = load_build_record(root / ".cache" / "build" / "report.json").concepts.get(slug)
+    meta = read_meta(root / "scenes" / slug)
     attempts = meta.get("attempts") or []
     first = attempts[0] if attempts else {}
-    render = item.get("render") or {}
+    render = item.render if item else None
     return {
-        "status": item.get("status"), "error": (item.get("error") or "").splitlines()[:1],
+        "status": item.status if item else None,
+        "error": ((item.error if item else None) or "").splitlines()[:1],
         "provenance": meta.get("provenance"), "attempts": len(attempts),
         "rewrites": len(meta.get("rewrites") or []),
         "model s": first.get("model_seconds"), "check s": first.get("check_seconds"),
-        "render s": render.get("seconds"), "video s": render.get("duration"),
-        "renderer": (render.get("renderer") or {}).get("renderer"),
-        "renderer why": (render.get("renderer") or {}).get("why"),
+        "render s": render.seconds if render else None,
+        "video s": render.duration if render else None,
+        "renderer": render.renderer.renderer if render else None,
+        "renderer why": render.renderer.why if render else None,
     }
 
 

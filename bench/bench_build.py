@@ -16,22 +16,26 @@ only real work and the keys are exactly the ones the build computes.
 from __future__ import annotations
 
 import gzip
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    BASELINE_REV,
     OUTPUT,
     PY,
+    REPO,
     Result,
+    baseline_tree,
     command_line,
+    env_for_tree,
     figure,
     make_gallery,
     new_result,
     timed,
     wall,
 )
+from builder.record import read_meta
 
 MATHREEL = [PY, "-m", "builder", "build", "-q", "l", "--quiet"]
 MKDOCS = [PY, "-m", "mkdocs", "build", "-q"]
@@ -39,9 +43,11 @@ MKDOCS = [PY, "-m", "mkdocs", "build", "-q"]
 
 def seed_cache(root: Path) -> None:
     """Render and compile notes for one concept for real; publish copies under every other key."""
-    import builder.build as build_module
+    import builder.stages.notes as notes_stage
+    import builder.stages.render as render_stage
     from builder.build import BuildOptions, run_pipeline
     from builder.notes import cached_notes
+    from builder.record import load_build_record
     from builder.render import collect_outputs, publish_outputs
     from builder.settings import load_settings
 
@@ -49,12 +55,13 @@ def seed_cache(root: Path) -> None:
     settings = settings.with_overrides(quality="l")
     first = sorted((root / "concepts").glob("*.yaml"))[0].stem
     run_pipeline(settings, BuildOptions(only=(first,), site=False))
-    source = json.loads(settings.report_path.read_text())["concepts"][first]
-    render_files = collect_outputs(settings.render_dir / source["render_key"])
-    notes_src = settings.notes_dir / source["notes_key"]
+    source = load_build_record(settings.report_path).concepts[first]
+    assert source.render_key and source.notes, f"{first} did not build: {source.error}"
+    render_files = collect_outputs(settings.render_dir / source.render_key)
+    notes_src = settings.notes_dir / source.notes.key
 
-    def copy_render(job: Any, settings: Any, runner: Any, remote: Any) -> Any:
-        return publish_outputs(job, render_files, settings.render_dir)
+    def copy_render(ctx: Any, job: Any) -> Any:
+        return publish_outputs(job, render_files, ctx.settings.render_dir)
 
     def copy_notes(concept: Any, notes: str, *, parts: Any, notes_dir: Path, **_: Any) -> Any:
         from builder.notes import notes_key
@@ -64,17 +71,67 @@ def seed_cache(root: Path) -> None:
             shutil.copytree(notes_src, notes_dir / key)
         return cached_notes(notes_dir, key)
 
-    saved = build_module._render, build_module.build_notes
-    build_module._render, build_module.build_notes = copy_render, copy_notes  # type: ignore[assignment]
+    saved = render_stage._render, notes_stage.build_notes
+    render_stage._render, notes_stage.build_notes = copy_render, copy_notes  # type: ignore[assignment]
     try:
         run_pipeline(settings, BuildOptions(site=False))
     finally:
-        build_module._render, build_module.build_notes = saved  # type: ignore[assignment]
+        render_stage._render, notes_stage.build_notes = saved  # type: ignore[assignment]
+
+
+def scenes_by_hand(root: Path) -> None:
+    """Store each concept's anchor-template scene as hand-written.
+
+    Any version of mathreel keeps a hand-written scene as it is, while a template scene is
+    remade when the template changes: so this tree and the baseline render the same scenes,
+    under the same keys.
+    """
+    from builder.record import write_meta
+    from builder.spec import load_concepts
+    from builder.template import template_notes, template_scene
+
+    for concept in load_concepts(root / "concepts"):
+        folder = root / "scenes" / concept.slug
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "scene.py").write_text(template_scene(concept), encoding="utf-8")
+        (folder / "notes.md").write_text(template_notes(concept, {}), encoding="utf-8")
+        write_meta(folder, {"schema": 1, "slug": concept.slug, "provenance": "hand-written",
+                            "scene_class": concept.scene_class})
+
+
+def side_by_side(root: Path, pairs: int) -> dict[str, list[float]]:
+    """No-op `mathreel build`s of this tree and of the baseline commit, in alternating pairs.
+
+    Each side builds its own copy of the built gallery (hard links: the media are shared);
+    both copies get one site build and one no-op first, so both are warm. Returns wall seconds
+    and peak RSS (KiB) per run for each side.
+    """
+    import subprocess
+
+    tree = baseline_tree()
+    other = root.parent / f"{root.name}-baseline"
+    shutil.rmtree(other, ignore_errors=True)
+    shutil.rmtree(root / "site", ignore_errors=True)
+    subprocess.run(["cp", "-al", str(root), str(other)], check=True)
+    sides = {"this tree": (root, env_for_tree(REPO)), "baseline": (other, env_for_tree(tree))}
+    for folder, env in sides.values():
+        wall(MATHREEL, folder, env)
+        wall(MATHREEL, folder, env)
+    out: dict[str, list[float]] = {f"{name} {what}": [] for name in sides for what in ("s", "KiB")}
+    for index in range(pairs):
+        order = list(sides) if index % 2 == 0 else list(reversed(sides))
+        for name in order:
+            folder, env = sides[name]
+            seconds, peak = timed(MATHREEL, folder, env)
+            out[f"{name} s"].append(seconds)
+            out[f"{name} KiB"].append(float(peak))
+    return out
 
 
 def _statuses(root: Path) -> list[str]:
-    report = json.loads((root / ".cache/build/report.json").read_text())
-    return sorted({c["status"] for c in report["concepts"].values()})
+    from builder.record import load_build_record
+
+    return sorted({c.status for c in load_build_record(root / ".cache/build/report.json").concepts.values()})
 
 
 def noop(*, quick: bool) -> Result:
@@ -84,6 +141,7 @@ def noop(*, quick: bool) -> Result:
                         scope=f"{count} synthetic concepts, built for real once at quality l; "
                               f"{pairs} alternating pairs")
     root = make_gallery(OUTPUT / "build" / "noop", count)
+    scenes_by_hand(root)
     wall(MATHREEL, root)  # a real first build: renders, notes, site
     wall(MATHREEL, root)  # and one no-op, so both sides start warm (page cache, .pyc)
     ours: list[float] = []
@@ -105,6 +163,14 @@ def noop(*, quick: bool) -> Result:
         note="" if statuses == ["cached"] else f"the no-op run was not a no-op: statuses {statuses}"))
     result["notes"].append(f"Concept statuses after the last no-op run: {', '.join(statuses)} "
                            "(cached = no render, no PDF compile, no model call).")
+    runs = side_by_side(root, pairs)
+    result["figures"].append(figure(
+        f"no-op rebuild: this tree / baseline {BASELINE_REV}",
+        [a / b for a, b in zip(runs["this tree s"], runs["baseline s"], strict=True)],
+        unit="x", baseline=f"the same no-op `mathreel build` run by commit {BASELINE_REV} (before "
+                           "the pages became files), each side in its own copy, same pair",
+        goal=("<=", 1.0), command=command_line(MATHREEL),
+        parts={k: v for k, v in runs.items() if k.endswith(" s")}))
     return result
 
 
@@ -134,7 +200,7 @@ def incremental(*, quick: bool) -> Result:
         ref_dir.mkdir(parents=True)
         shutil.copy(scene, ref_dir / "scene.py")
         (ref_dir / "manim.cfg").write_text("[CLI]\nnotify_outdated_version = False\n")
-        meta = json.loads((scene.parent / "meta.json").read_text())
+        meta = read_meta(scene.parent)
         render = wall([PY, "-m", "manim", "render", "-ql", "--disable_caching", "--progress_bar", "none",
                        "scene.py", str(meta.get("scene_class") or f"Concept{number:04d}Scene")], ref_dir)[0]
         site = wall(MKDOCS, root)[0]
@@ -158,7 +224,23 @@ def scale(*, quick: bool) -> Result:
     rows = []
     for size in sizes:
         root = make_gallery(OUTPUT / "build" / f"scale-{size}", size)
+        scenes_by_hand(root)
         seed_cache(root)
+        if size == sizes[-1]:
+            runs = side_by_side(root, 2 if quick else 3)
+            result["figures"].append(figure(
+                f"site build of {size} concepts (no-op `mathreel build`): this tree / baseline {BASELINE_REV}",
+                [a / b for a, b in zip(runs["this tree s"], runs["baseline s"], strict=True)],
+                unit="x", baseline=f"the same command run by commit {BASELINE_REV}, which made the "
+                                   "pages in a MkDocs plugin; each side in its own copy, alternating",
+                goal=("<=", 1.0), command=command_line(MATHREEL),
+                parts={k: v for k, v in runs.items() if k.endswith(" s")}))
+            result["figures"].append(figure(
+                f"peak memory of that build: this tree / baseline {BASELINE_REV}",
+                [a / b for a, b in zip(runs["this tree KiB"], runs["baseline KiB"], strict=True)],
+                unit="x", baseline=f"peak RSS of the same command run by commit {BASELINE_REV}",
+                goal=("<=", 1.0), command=command_line(MATHREEL),
+                parts={k: v for k, v in runs.items() if k.endswith(" KiB")}))
         seconds, peak = timed(MKDOCS, root)
         html = (root / "site" / "index.html").read_bytes()
         rows.append({"concepts": size, "site build s": round(seconds, 2),

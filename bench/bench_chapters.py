@@ -13,9 +13,12 @@ figure: side B compiles six notes PDFs where side A compiles one.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from builder.record import RenderInfo
 
 from bench.common import OUTPUT, PY, Result, command_line, figure, make_gallery, new_result, wall
 
@@ -76,13 +79,16 @@ def projects(work: Path) -> tuple[Path, Path]:
     return joined, separate
 
 
-def _entries(root: Path) -> list[dict[str, object]]:
-    report = json.loads((root / ".cache/build/report.json").read_text())
+def _entries(root: Path) -> list[RenderInfo]:
+    """The render facts (render.json) of every concept the build published."""
+    from builder.record import load_build_record, read_render_info
+
     out = []
-    for slug, item in sorted(report["concepts"].items()):
-        if item.get("status") == "failed" or not item.get("render_key"):
-            raise RuntimeError(f"{root.name}: {slug} failed: {item.get('error')}")
-        out.append(json.loads((root / ".cache/render" / item["render_key"] / "render.json").read_text()))
+    for slug, item in sorted(load_build_record(root / ".cache/build/report.json").concepts.items()):
+        info = read_render_info(root / ".cache/render" / item.render_key) if item.render_key else None
+        if item.status == "failed" or info is None:
+            raise RuntimeError(f"{root.name}: {slug} failed: {item.error}")
+        out.append(info)
     return out
 
 
@@ -105,12 +111,12 @@ def chapters(*, quick: bool) -> Result:
             shutil.rmtree(root / ".cache", ignore_errors=True)
             walls[label].append(wall(BUILD, root)[0])
         (entry,) = _entries(joined)
-        parts = float(entry["seconds"])  # type: ignore[arg-type]
-        join = float(entry["join_seconds"])  # type: ignore[arg-type]
+        parts = entry.seconds
+        join = entry.join_seconds or 0.0
         joined_render.append(parts + join)
         join_seconds.append(join)
         join_share.append(100 * join / parts)
-        separate_render.append(sum(float(e["seconds"]) for e in _entries(separate)))  # type: ignore[arg-type]
+        separate_render.append(sum(e.seconds for e in _entries(separate)))
     result["figures"] += [
         figure("chaptered video / six separate videos (render seconds)",
                [a / b for a, b in zip(joined_render, separate_render, strict=True)], unit="x",

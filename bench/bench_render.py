@@ -4,7 +4,9 @@
   empty cache: `mathreel build --no-site` (renderer pinned to Cairo in its mkdocs.yml) against
   `manim -qm --disable_caching scene.py Scene` per scene, once one after another and once
   through a pool of <cores> processes (what `xargs -P <cores>` does). Both sides use Cairo and
-  --disable_caching (mathreel always passes it).
+  --disable_caching (mathreel always passes it). The samples import mathreel's style module
+  (`from mathreel_style import ...`), which mathreel stages beside each scene: the naive side
+  finds it through PYTHONPATH=builder/templates.
 - dask: a LocalCluster of <cores> single-thread workers against `--jobs <cores>`, six template
   scenes at quality l. Each run starts from empty caches: the project's .cache and the workers'
   TeX cache (`<tmp>/mathreel-worker`, pointed at a fresh TMPDIR per run); the order alternates.
@@ -54,12 +56,23 @@ def naive_argv(quality: str, scene_class: str) -> list[str]:
             "scene.py", scene_class]
 
 
+#: Where the samples' `mathreel_style` lives: the naive side puts it on PYTHONPATH.
+STYLE_DIR = REPO / "builder" / "templates"
+
+
+def naive_env() -> dict[str, str]:
+    """The naive side's environment: ENV with the style module's folder on PYTHONPATH."""
+    path = os.pathsep.join(p for p in (str(STYLE_DIR), ENV.get("PYTHONPATH", "")) if p)
+    return {**ENV, "PYTHONPATH": path}
+
+
 def naive_loop(scenes: Path, quality: str, work: Path, parallel: int) -> float:
     """Wall seconds of rendering every scene, `parallel` at a time (1: one after another)."""
     dirs = _naive_dirs(scenes, work)
+    env = naive_env()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=parallel) as pool:  # threads only wait on subprocesses
-        list(pool.map(lambda d: wall(naive_argv(quality, d[1]), d[0]), dirs))
+        list(pool.map(lambda d: wall(naive_argv(quality, d[1]), d[0], env), dirs))
     return time.perf_counter() - started
 
 
@@ -93,7 +106,8 @@ def cold_render(*, quick: bool) -> Result:
     what = "(render stage, posters, previews, storyboards, notes PDFs)"
     result["figures"] += [
         figure("mathreel build / serial naive loop", [o / s for o, s in zip(ours, serial, strict=True)],
-               unit="x", baseline=f"`manim -q{quality} --disable_caching` per scene, one after another",
+               unit="x", baseline=f"`manim -q{quality} --disable_caching` per scene, one after another "
+                                  "(PYTHONPATH=builder/templates, for mathreel_style)",
                goal=("<=", 0.6), command=command_line(argv) + " " + what,
                parts={"mathreel build --no-site": ours, "serial naive loop": serial}),
         figure(f"mathreel build / parallel naive loop ({cores} at once)",
@@ -107,7 +121,8 @@ def cold_render(*, quick: bool) -> Result:
     ]
     result["notes"].append("Renderer: Cairo on both sides (`renderer: cairo` in the gallery's "
                            "mkdocs.yml; the naive side uses Manim's default, Cairo). Caching: "
-                           "`--disable_caching` on both sides.")
+                           "`--disable_caching` on both sides. The naive side runs with "
+                           "PYTHONPATH=builder/templates, where the samples' mathreel_style is.")
     return result
 
 

@@ -180,3 +180,26 @@ def make_gallery(dest: Path, count: int, *, concepts_from: Path | None = None,
             f"  - label: Identity {i}\n    latex: 'x_{{{i}}}^2 + y^2 = r^2'\n"
             "scene:\n  duration: 5\n")
     return dest
+
+
+#: The commit the house issue (#16) started from: the no-op and scale benchmarks measure the
+#: working tree against it side by side. Set MATHREEL_BENCH_BASELINE to compare with another.
+BASELINE_REV = os.environ.get("MATHREEL_BENCH_BASELINE", "5ac0243")
+
+
+def baseline_tree(rev: str = BASELINE_REV) -> Path:
+    """A checkout of `rev` under bench/output/ (a detached git worktree, made once)."""
+    sha = subprocess.run(["git", "rev-parse", rev], cwd=REPO, check=True, capture_output=True,
+                         text=True).stdout.strip()
+    path = OUTPUT / f"baseline-{sha[:12]}"
+    if not (path / "builder").is_dir():
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=REPO, check=True)
+        subprocess.run(["git", "worktree", "add", "--detach", "--force", str(path), sha], cwd=REPO,
+                       check=True, capture_output=True)
+    return path
+
+
+def env_for_tree(tree: Path) -> dict[str, str]:
+    """The environment that runs `python -m builder` (and the plugin, the macros) from `tree`."""
+    return {**ENV, "PYTHONPATH": str(tree)}

@@ -359,3 +359,53 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
             if generation.reasoning:
                 reasoning = (reasoning + "\n\n---\n\n" + generation.reasoning).strip()
     raise RepairFailed(f"the scene still fails after {max_attempts} attempts:\n{previous}", attempts)
+
+
+@dataclass(frozen=True)
+class Generated:
+    """The generate stage's result for one concept.
+
+    `failure` is set when the model failed but an older scene (or the anchor template) stands
+    in: the concept is rendered and still counts as failed.
+    """
+
+    entry: SceneEntry
+    redone: tuple[str, ...] = ()
+    failure: str | None = None
+    variants: tuple[tuple[str, SceneEntry], ...] = ()
+    variant_failures: tuple[str, ...] = ()
+
+
+def generate_concept(ctx: Any, concept: Concept, slots: Slots | None = None) -> Generated | Any:
+    """Generate stage for one concept (`ctx` is the build's BuildContext): Generated or StageFailure."""
+    from builder.stages import StageFailure
+
+    settings, progress = ctx.settings, ctx.progress
+    try:
+        authored = ensure_scene(concept, settings, ctx.titles, regenerate=ctx.regenerate,
+                                runner=ctx.runner, on_model_progress=progress.model, slots=slots)
+    except MathreelError as exc:
+        progress.item("generate", concept.slug, "failed", str(exc).splitlines()[0])
+        return StageFailure("generate", str(exc))
+    entry, reason = authored.entry, authored.reason
+    if authored.failure:
+        progress.item("generate", concept.slug, "failed", authored.failure.splitlines()[0])
+    variants: list[tuple[str, SceneEntry]] = []
+    variant_failures: list[str] = []
+    if concept.models[1:]:
+        try:
+            for name, result in ensure_variants(concept, settings, regenerate=ctx.regenerate,
+                                                runner=ctx.runner, on_model_progress=progress.model,
+                                                slots=slots):
+                if result.reason:
+                    progress.item("generate", f"{concept.slug} [{name}]", "done", result.reason)
+                variants.append((name, result.entry))
+        except MathreelError as exc:
+            variant_failures.append(str(exc))
+            progress.item("generate", concept.slug, "failed", f"variants: {str(exc).splitlines()[0]}")
+    if reason:
+        progress.item("generate", concept.slug, "done", reason)
+    elif entry.hand_edited:
+        progress.item("generate", concept.slug, "kept", "hand-edited scene.py kept")
+    return Generated(entry, (f"generate: {reason}",) if reason else (), authored.failure,
+                     tuple(variants), tuple(variant_failures))

@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from builder import __version__
 from builder.errors import MathreelError
@@ -19,8 +19,14 @@ from builder.errors import MathreelError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from builder.build import BuildReport
+    from rich.console import Console
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
+
     from builder.checks.diagnostics import Diagnostic
+    from builder.record import BuildRecord as BuildReport
+    from builder.sandbox import Policy
+    from builder.settings import Settings
 
 QUALITY_HELP = "render quality: l 480p15, m 720p30, h 1080p60, k 2160p60 (default: mkdocs.yml)"
 UNSAFE_HELP = ("run model-written scenes even where the sandbox (bubblewrap) cannot start: "
@@ -31,104 +37,129 @@ def _err(message: str) -> None:
     print(f"ERROR {message}", file=sys.stderr)
 
 
-class TerminalProgress:
-    """One line per item a stage redid, with the reason; on a terminal, a live bar with ETA."""
+#: How each item status shows on a terminal (anything else is plain).
+STATUS_STYLES = {"failed": "bold red", "warn": "yellow", "done": "green", "kept": "cyan",
+                 "retry": "magenta", "start": "dim"}
 
-    def __init__(self, quiet: bool = False) -> None:
+
+class TerminalProgress:
+    """A build's progress on stderr: one line per item a stage redid (stage, slug, status,
+    detail); on a terminal, above a live `rich` display with one bar per stage (done/total, time
+    left) where the model's answer streams as the generate bar's note.
+
+    `quiet` leaves only failures and warnings (no display). Not a terminal: plain lines, no
+    colour, no live display. Use it as a context manager so the display stops on any exit.
+    """
+
+    def __init__(self, quiet: bool = False, *, stream: TextIO | None = None,
+                 tty: bool | None = None) -> None:
         import threading
 
+        self.stream: TextIO = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
         self.quiet = quiet
-        self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
-        self.name, self.total, self.done, self.stage_started = "", 0, 0, self.started
         # Stages run items in threads (renders, concurrent model calls): one writer at a time.
         self.lock = threading.RLock()
-        self.streaming: set[str] = set()  # concepts whose model answer is streaming now
+        self.streaming: dict[str, str] = {}  # concepts whose model answer streams now: its note
+        self.tasks: dict[str, TaskID] = {}
+        self.console: Console | None = None
+        self.bars: RichProgress | None = None
+        if self.tty:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
+
+            self.console = Console(file=self.stream, force_terminal=True, highlight=False)
+            if not quiet:
+                self.bars = RichProgress(
+                    TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(elapsed_when_finished=True),
+                    TextColumn("{task.fields[note]}", style="dim", markup=False),
+                    console=self.console, refresh_per_second=8, redirect_stdout=False)
+
+    def __enter__(self) -> TerminalProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the live display, leaving each stage's final bar on screen."""
+        with self.lock:
+            if self.bars is not None and self.bars.live.is_started:
+                for task in self.tasks.values():
+                    self.bars.update(task, note="")
+                self.bars.stop()
 
     def stage(self, name: str, total: int) -> None:
-        """A stage begins: finish the previous bar, start counting this one."""
+        """A stage begins: a bar of its own on a terminal, a `== name (total)` line elsewhere."""
         with self.lock:
-            self._stage(name, total)
-
-    def _stage(self, name: str, total: int) -> None:
-        self._clear()
-        if self.tty and self.total:
-            sys.stderr.write(self._bar_text() + "\n")
-        self.name, self.total, self.done, self.stage_started = name, total, 0, time.monotonic()
-        if not self.quiet and not self.tty:
-            print(f"== {name} ({total})", file=sys.stderr, flush=True)
-        self._draw()
+            if self.bars is None:
+                if not self.quiet and not self.tty:
+                    self._plain(f"== {name} ({total})")
+                return
+            if not self.bars.live.is_started:
+                self.bars.start()
+            task = self.tasks.get(name)
+            if task is None:
+                self.tasks[name] = task = self.bars.add_task(f"{name:<8}", total=total, note="")
+            self.bars.reset(task, total=total, note="")
+            self.bars.update(task, completed=0)  # a stage of nothing to do shows as finished
 
     def item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
         """An item of a stage finished (or started, for slow ones); `finished` advances the bar."""
         with self.lock:
-            self._item(stage, slug, status, detail)
+            if status == "finished":
+                if self.bars is not None and stage in self.tasks:
+                    self.bars.advance(self.tasks[stage])
+                return
+            if self.quiet and status not in ("failed", "warn"):
+                return
+            elapsed = time.monotonic() - self.started
+            if self.console is None:
+                self._plain(f"[{elapsed:6.1f}s] {stage:<8} {slug:<28} {status:<7} {detail}")
+                return
+            from rich.text import Text
 
-    def _item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
-        if status == "finished":
-            self.done = min(self.total, self.done + 1)
-            self._draw()
-            return
-        if self.quiet and status not in ("failed", "warn"):
-            self._draw()
-            return
-        elapsed = time.monotonic() - self.started
-        self._clear()
-        print(f"[{elapsed:6.1f}s] {stage:<8} {slug:<28} {status:<7} {detail}", file=sys.stderr, flush=True)
-        self._draw()
-
-    def _bar_text(self) -> str:
-        width = 24
-        filled = int(width * self.done / self.total) if self.total else width
-        spent = time.monotonic() - self.stage_started
-        if self.done and self.done < self.total:
-            eta = f"ETA {spent / self.done * (self.total - self.done):4.0f} s"
-        elif self.done >= self.total:
-            eta = f"{spent:.1f} s"
-        else:
-            eta = "ETA ..."
-        return f"{self.name:<8} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {eta}"
-
-    def _draw(self) -> None:
-        if self.tty and not self.quiet and self.total:
-            sys.stderr.write("\r\x1b[K" + self._bar_text())
-            sys.stderr.flush()
-
-    def _clear(self) -> None:
-        if self.tty and not self.quiet:
-            sys.stderr.write("\r\x1b[K")
+            self.console.print(Text.assemble(
+                (f"[{elapsed:6.1f}s] ", "dim"), f"{stage:<8} {slug:<28} ",
+                (f"{status:<7}", STATUS_STYLES.get(status, "")), f" {detail}"))
 
     def model(self, slug: str, event: Any) -> None:
-        """Live model progress: a status line with time and tokens, and the reasoning as it
-        streams; while several concepts stream at once, one line per event only."""
+        """Live model progress: request, retry and done as lines; on a terminal, time, tokens and
+        the reasoning's last words as the generate bar's note while the answer streams."""
         if self.quiet:
             return
         with self.lock:
             kind = getattr(event, "kind", "")
+            status = f"generate {slug}: {event.elapsed_s:5.1f} s, {event.tokens} tokens"
             if kind == "request":
-                self.streaming.add(slug)
+                self.streaming[slug] = ""
             elif kind == "done":
-                self.streaming.discard(slug)
-            if len(self.streaming) > 1 and kind in ("reasoning", "content"):
-                return
-            self._model(slug, event)
+                self.streaming.pop(slug, None)
+            if kind in ("retry", "done", "request"):
+                note = f" ({event.message})" if event.message else ""
+                if self.console is not None:
+                    from rich.text import Text
 
-    def _model(self, slug: str, event: Any) -> None:
-        tty = sys.stderr.isatty()
-        kind = getattr(event, "kind", "")
-        status = f"generate {slug}: {event.elapsed_s:5.1f} s, {event.tokens} tokens"
-        if kind == "reasoning" and event.reasoning_delta:
-            if tty:
-                sys.stderr.write("\x1b[2m" + event.reasoning_delta + "\x1b[0m")
-                sys.stderr.flush()
-            return
-        if kind == "content" and tty:
-            sys.stderr.write("\r" + status + " " * 8)
-            sys.stderr.flush()
-        elif kind in ("retry", "done", "request"):
-            note = f" ({event.message})" if event.message else ""
-            sys.stderr.write(("\n" if tty else "") + status + note + "\n")
-            sys.stderr.flush()
+                    self.console.print(Text(status + note, style="dim"))
+                else:
+                    self._plain(status + note)
+            if self.bars is None or "generate" not in self.tasks:
+                return
+            if kind == "reasoning" and event.reasoning_delta and slug in self.streaming:
+                tail = (self.streaming[slug] + event.reasoning_delta).replace("\n", " ")
+                self.streaming[slug] = tail[-60:]
+            text = status.removeprefix("generate ")
+            if slug in self.streaming and self.streaming[slug].strip():
+                text += f"  {self.streaming[slug].strip()}"
+            if len(self.streaming) > 1:
+                text += f"  (+{len(self.streaming) - 1} streaming)"
+            self.bars.update(self.tasks["generate"], note=text if self.streaming else "")
+
+    def _plain(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -137,18 +168,33 @@ def _config_path(args: argparse.Namespace) -> Path:
     return Path(args.config_file).resolve() if args.config_file else find_config()
 
 
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings this command's flags override, by Settings field (None: flag not given);
+    `builder.settings.apply_overrides` lays them over MATHREEL_* and mkdocs.yml."""
+    return {"quality": getattr(args, "quality", None),
+            "jobs": getattr(args, "jobs", None),
+            "offline": True if getattr(args, "offline", False) else None,
+            "sandbox": False if getattr(args, "unsafe_no_sandbox", False) else None}
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """This command's settings by the one route: flags > MATHREEL_* > mkdocs.yml > default."""
+    import os
+
+    from builder.settings import load_settings
+
+    return load_settings(_config_path(args), cli=_overrides(args), env=os.environ)[0]
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     """Write a commented concept template."""
     from builder.spec import slugify, spec_template
 
-    config = _config_path(args)
     slug = args.slug or slugify(args.title)
     if not slug:
         _err(f"cannot make a file name from {args.title!r}: pass one with --slug my-concept")
         return 2
-    from builder.settings import load_settings
-
-    settings, _ = load_settings(config)
+    settings = _settings(args)
     path = settings.concepts_dir / f"{slug}.yaml"
     if path.exists():
         _err(f"{path} already exists - edit it, or choose another --slug")
@@ -166,7 +212,7 @@ def _print_summary(report: BuildReport) -> None:
     failed = report.failed
     print(f"\n{len(built)} built, {len(cached)} cached, {len(failed)} failed "
           f"in {report.seconds:.1f} s", file=sys.stderr)
-    warned = [c for c in report.concepts.values() if c.render and c.render.get("layout")]
+    warned = [c for c in report.concepts.values() if c.render and c.render.layout]
     if warned:
         print(f"  layout warnings (text off-frame or overlapping) in: "
               f"{', '.join(c.slug for c in warned)} - see .cache/build/report.json", file=sys.stderr)
@@ -185,18 +231,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     """Generate what is missing, render, compile notes, build the site."""
     from builder.build import BuildOptions, build
 
-    overrides = {"quality": args.quality, "jobs": args.jobs, "offline": True if args.offline else None,
-                 "sandbox": False if getattr(args, "unsafe_no_sandbox", False) else None}
     options = BuildOptions(only=tuple(args.only or ()), regenerate=args.regenerate,
                            site=not args.no_site, scheduler=getattr(args, "scheduler", None))
-    report = build(_config_path(args), options, overrides=overrides,
-                   progress=TerminalProgress(quiet=args.quiet))
+    used: list[Settings] = []
+    with TerminalProgress(quiet=args.quiet) as progress:
+        report = build(_config_path(args), options, overrides=_overrides(args), progress=progress,
+                       on_settings=used.append)
     _print_summary(report)
-    if not args.no_site and not report.site_error:
-        from builder.settings import load_settings
-
-        settings, _ = load_settings(_config_path(args))
-        print(f"site: {settings.site_dir}/index.html", file=sys.stderr)
+    if not args.no_site and not report.site_error and used:
+        print(f"site: {used[0].site_dir}/index.html", file=sys.stderr)
     return 1 if report.failed or report.site_error else 0
 
 
@@ -238,7 +281,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                                 latex=not args.no_latex, anchors=anchors)
         left = list(fixed.diagnostics)
         if fixed.ok and not args.static and not args.diff:
-            left += _run_chapters(fixed.source, scene_class, work, unconfined_ok=args.unsafe_no_sandbox)
+            left += _run_chapters(fixed.source, scene_class, work, policy=_check_policy(args, path))
 
     if args.diff:
         return _print_diff(path, source, fixed.source, len(fixed.rewrites))
@@ -273,10 +316,9 @@ def _check_target(args: argparse.Namespace) -> tuple[Path, str | None, list[str]
     if target.suffix == ".py" or target.is_file():
         return target, args.scene_class, []
     from builder.scenes import read_entry
-    from builder.settings import load_settings
     from builder.spec import load_concepts
 
-    settings, _ = load_settings(_config_path(args))
+    settings = _settings(args)
     concepts = {c.slug: c for c in load_concepts(settings.concepts_dir)}
     if args.target not in concepts:
         _err(f"no concept named {args.target}; give a slug or a path to a .py file")
@@ -289,14 +331,29 @@ def _check_target(args: argparse.Namespace) -> tuple[Path, str | None, list[str]
     return entry.scene_path, entry.scene_class or concept.scene_class, [a.latex for a in concept.anchors]
 
 
-def _run_chapters(source: str, scene_class: str, work: Path, *, unconfined_ok: bool) -> list[Diagnostic]:
+def _check_policy(args: argparse.Namespace, path: Path) -> Policy:
+    """Where `check` may run a scene unconfined, by the one settings route: the settings of the
+    file's project (or of --config-file) under the flags and MATHREEL_*; a file outside any
+    project gets the schema's defaults under the same overrides."""
+    import os
+
+    from builder.errors import ConfigError
+    from builder.settings import apply_overrides, default_settings, find_config, load_settings
+
+    try:
+        config = Path(args.config_file).resolve() if args.config_file else find_config(path.resolve().parent)
+    except ConfigError:
+        return apply_overrides(default_settings(Path.cwd()), cli=_overrides(args), env=os.environ).policy
+    return load_settings(config, cli=_overrides(args), env=os.environ)[0].policy
+
+
+def _run_chapters(source: str, scene_class: str, work: Path, *, policy: Policy) -> list[Diagnostic]:
     """What the build runs before rendering: the preflight of each scene (chapter) of the file."""
     from builder.checks.dryrun import preflight_scenes
     from builder.render import scrubbed_env
-    from builder.sandbox import Policy
 
     runs = preflight_scenes(source, scene_class=scene_class, runner=_runner(), workdir=work / "run",
-                            env=scrubbed_env(work / "home"), policy=Policy(unconfined_ok=unconfined_ok))
+                            env=scrubbed_env(work / "home"), policy=policy)
     return list(runs.diagnostics)
 
 
@@ -372,17 +429,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                            "no_site": True, "quiet": False}))
     if code != 0:
         print("some concepts failed; serving what was built", file=sys.stderr)
-    # The server's own rebuilds (after an edit) must use the same options as this build.
+    # The server's own rebuilds (after an edit) must use the same options as this build: the
+    # plugin reads its settings by the same route, where MATHREEL_* carry these flags.
     import os
 
-    if args.quality:
-        os.environ["MATHREEL_QUALITY"] = args.quality
-    if args.jobs:
-        os.environ["MATHREEL_JOBS"] = str(args.jobs)
-    if args.offline:
-        os.environ["MATHREEL_OFFLINE"] = "1"
-    if args.unsafe_no_sandbox:
-        os.environ["MATHREEL_UNSAFE_NO_SANDBOX"] = "1"
+    from builder.settings import env_for
+
+    os.environ.update(env_for(_overrides(args)))
     print(f"serving on http://{args.host}:{args.port}/ (Ctrl-C stops; editing concepts/ rebuilds)",
           file=sys.stderr, flush=True)
     serve(config_file=str(config), open_in_browser=False,
@@ -393,10 +446,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Write a GIF of a concept's video, a window of it, or one chapter."""
     from builder.export import export_gif
-    from builder.settings import load_settings
 
-    settings, _ = load_settings(_config_path(args))
-    done = export_gif(settings, args.slug, Path(args.output) if args.output else None,
+    done = export_gif(_settings(args), args.slug, Path(args.output) if args.output else None,
                       start=args.start, end=args.end, chapter=args.chapter, width=args.width,
                       fps=args.fps)
     print(f"wrote {done.path} ({done.frames} frames{', from the cache' if done.cached else ''})")

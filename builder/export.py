@@ -36,10 +36,10 @@ def export_gif(settings: Settings, slug: str, out: Path | None = None, *, start:
     """
     from builder.media import write_gif
 
-    rep = load_report(settings)["concepts"].get(slug)
-    if not rep or not rep.get("render_key"):
+    record = load_report(settings).concepts.get(slug)
+    if record is None or not record.render_key:
         raise MathreelError(f"{slug} has no rendered video yet: run `mathreel build --only {slug}`")
-    render = cached_render(settings.render_dir, str(rep["render_key"]))
+    render = cached_render(settings.render_dir, record.render_key)
     if render is None:
         raise MathreelError(f"the video of {slug} is not in the cache: run `mathreel build --only {slug}`")
     if chapter is not None:

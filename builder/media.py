@@ -107,19 +107,19 @@ def make_preview(video: Path, duration: float, dest: Path, *, frames: int = 24, 
 
 
 def make_storyboard(video: Path, duration: float, folder: Path, *, count: int = 6,
-                    width: int = 640) -> list[dict[str, object]]:
-    """Frames spread over the video for the notes' storyboard: [{"file", "time"}]."""
+                    width: int = 640) -> list[tuple[str, float]]:
+    """Frames spread over the video for the notes' storyboard: (file under `folder`'s parent, time)."""
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     times = [duration * (0.1 + 0.85 * i / max(1, count - 1)) for i in range(count)]
-    board: list[dict[str, object]] = []
+    board: list[tuple[str, float]] = []
     for index, (time, image) in enumerate(extract_frames(video, times), start=1):
         assert isinstance(image, Image.Image)
         height = round(image.height * width / image.width)
         name = f"frame-{index:02d}.png"
         image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS).save(folder / name)
-        board.append({"file": f"storyboard/{name}", "time": round(time, 2)})
+        board.append((f"storyboard/{name}", round(time, 2)))
     return board
 
 

@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,11 @@ from builder.fsutil import (
     atomic_write_bytes,
     atomic_write_text,
     list_untrusted,
-    read_json,
     read_untrusted,
     staging_dir,
-    write_json,
 )
 from builder.keys import make_key, sha256_text
+from builder.record import Frame, RenderInfo, read_render_info, write_render_info
 from builder.runner import Runner, run
 from builder.sandbox import SANDBOXED, SCENE_LIMITS, Policy, SandboxUnavailable, run_manim
 from builder.settings import QUALITY_FLAGS
@@ -37,7 +36,6 @@ CHAPTERS_VTT = "chapters.vtt"
 POSTER = "poster.png"
 PREVIEW = "preview.webp"
 STORYBOARD = "storyboard"
-RENDER_JSON = "render.json"
 
 #: Environment variables a render keeps; everything else (API keys above all) is dropped.
 ENV_ALLOWLIST = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -73,16 +71,36 @@ class RenderJob:
 
 @dataclass(frozen=True)
 class RenderOutput:
-    """A published render: the folder under `.cache/render/` and what is in it."""
+    """A published render: the folder under `.cache/render/` and its render.json, read once."""
 
     key: str
     folder: Path
-    seconds: float
-    duration: float
-    size: int
-    quality: str
-    #: How the render was confined (bubblewrap, or why not), as recorded when it ran.
-    sandbox: str = ""
+    info: RenderInfo
+
+    @property
+    def seconds(self) -> float:
+        """How long the render took."""
+        return self.info.seconds
+
+    @property
+    def duration(self) -> float:
+        """The video's length in seconds."""
+        return self.info.duration
+
+    @property
+    def size(self) -> int:
+        """The MP4's size in bytes."""
+        return self.info.size
+
+    @property
+    def quality(self) -> str:
+        """The quality letter it was rendered at."""
+        return self.info.quality
+
+    @property
+    def sandbox(self) -> str:
+        """How the render was confined (bubblewrap, or why not), as recorded when it ran."""
+        return self.info.sandbox
 
     @property
     def video(self) -> Path:
@@ -94,42 +112,32 @@ class RenderOutput:
         """The poster PNG."""
         return self.folder / POSTER
 
-    def layout(self) -> list[dict[str, Any]]:
-        """Layout warnings of the render: off-frame or overlapping text, with times and boxes."""
-        info = read_json(self.folder / RENDER_JSON) or {}
-        warnings = info.get("layout")
-        return list(warnings) if isinstance(warnings, list) else []
-
     @property
     def preview(self) -> Path:
         """The short animated WebP for the gallery card."""
         return self.folder / PREVIEW
 
-    def storyboard(self) -> list[dict[str, Any]]:
-        """Storyboard frames with their times: [{"file": relative path, "time": seconds}]."""
-        info = read_json(self.folder / RENDER_JSON) or {}
-        board = info.get("storyboard")
-        return list(board) if isinstance(board, list) else []
+    @property
+    def chapters_vtt(self) -> Path | None:
+        """The WebVTT chapters of a chaptered video."""
+        path = self.folder / CHAPTERS_VTT
+        return path if path.is_file() else None
+
+    def layout(self) -> list[dict[str, Any]]:
+        """Layout warnings of the render: off-frame or overlapping text, with times and boxes."""
+        return list(self.info.layout)
+
+    def storyboard(self) -> tuple[Frame, ...]:
+        """Storyboard frames with their times."""
+        return self.info.storyboard
 
     def tex_seen(self) -> dict[str, float]:
         """Formulas on screen, with the time each first appeared."""
-        info = read_json(self.folder / RENDER_JSON) or {}
-        seen = info.get("tex_seen")
-        return {str(k): float(v) for k, v in seen.items()
-                if isinstance(v, int | float)} if isinstance(seen, dict) else {}
+        return dict(self.info.tex_seen)
 
     def chapters(self) -> list[Chapter]:
         """The video's chapters (one per scene of a multi-scene file, or per section)."""
-        info = read_json(self.folder / RENDER_JSON) or {}
-        found = info.get("chapters")
-        out: list[Chapter] = []
-        for item in found if isinstance(found, list) else []:
-            try:
-                out.append(Chapter(str(item["title"]), float(item["start"]), float(item["end"]),
-                                   str(item.get("scene_class", ""))))
-            except (KeyError, TypeError, ValueError):
-                return []
-        return out
+        return list(self.info.chapters)
 
 
 def render_key_parts(source: str, scene_class: str, quality: str,
@@ -149,7 +157,18 @@ def render_key_parts(source: str, scene_class: str, quality: str,
     }
     if uses_sections(source):
         parts["sections"] = True  # `next_section` chapters are part of the output
+    if "mathreel_style" in source:
+        parts["style_sha256"] = style_hash()  # the palette and helpers the scene draws with
     return parts
+
+
+@cache
+def style_hash() -> str:
+    """Hash of the reviewed scene style module (builder/templates/mathreel_style.py)."""
+    from importlib import resources
+
+    return sha256_text(resources.files("builder").joinpath("templates/mathreel_style.py")
+                       .read_text("utf-8"))
 
 
 def uses_sections(source: str) -> bool:
@@ -244,19 +263,13 @@ def prepare_work(job: RenderJob, work: Path, tex_dir: Path) -> tuple[Path, dict[
 def cached_render(render_dir: Path, key: str) -> RenderOutput | None:
     """The published render for a key, or None (a damaged entry counts as missing)."""
     folder = render_dir / key
-    info = read_json(folder / RENDER_JSON)
+    info = read_render_info(folder)
     if info is None:
         return None
     if not all((folder / name).is_file() for name in (VIDEO, POSTER, PREVIEW)):
         log.warning("render cache entry %s is incomplete; it will be rendered again", key[:12])
         return None
-    try:
-        return RenderOutput(key=key, folder=folder, seconds=float(info["seconds"]),
-                            duration=float(info["duration"]), size=int(info["size"]),
-                            quality=str(info["quality"]), sandbox=str(info.get("sandbox", "")))
-    except (KeyError, TypeError, ValueError):
-        log.warning("render cache entry %s has a damaged render.json; it will be rendered again", key[:12])
-        return None
+    return RenderOutput(key=key, folder=folder, info=info)
 
 
 def scrubbed_env(home: Path) -> dict[str, str]:
@@ -390,16 +403,13 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
     if len(chapters) > 1:
         atomic_write_text(stage / CHAPTERS_VTT, chapters_vtt(chapters))
     size = video.stat().st_size
-    write_json(stage / RENDER_JSON, {
-        "key": job.key, "key_parts": job.key_parts, "slug": job.slug,
-        "seconds": round(seconds, 3), "duration": round(info.duration, 3), "size": size,
-        "quality": job.quality, "resolution": QUALITY_FLAGS[job.quality],
-        "width": info.width, "height": info.height, "codec": info.codec,
-        "preview_size": preview_size, "storyboard": storyboard, "renderer": job.renderer,
-        "layout": layout, "sandbox": ran.confinement,
-        "chapters": [asdict(c) for c in chapters] if len(chapters) > 1 else [],
-        "tex_seen": seen,
-    })
+    write_render_info(stage, RenderInfo(
+        key=job.key, key_parts=job.key_parts, seconds=seconds, duration=info.duration, size=size,
+        quality=job.quality, resolution=QUALITY_FLAGS[job.quality], width=info.width,
+        height=info.height, codec=info.codec, renderer=job.renderer, sandbox=ran.confinement,
+        storyboard=tuple(Frame(name, at) for name, at in storyboard),
+        layout=tuple(layout), chapters=tuple(chapters) if len(chapters) > 1 else (),
+        tex_seen=seen), slug=job.slug, preview_size=preview_size)
 
 
 SEEN_JSON = "seen.json"
@@ -488,35 +498,30 @@ def join_chapters(slug: str, parts: list[RenderOutput], scenes: list[tuple[str, 
             raise RenderError(f"the chapters of {slug} could not be joined: {exc}") from exc
         chapters = scene_chapters(scenes, bounds)
         atomic_write_text(stage / CHAPTERS_VTT, chapters_vtt(chapters))
-        storyboard, layout = [], []
+        storyboard: list[Frame] = []
+        layout: list[dict[str, Any]] = []
         seen: dict[str, float] = {}
         per_chapter = max(2, 12 // len(parts))
         for index, (part, chapter) in enumerate(zip(parts, chapters, strict=True)):
             frames = part.storyboard()
             step = max(1, len(frames) // per_chapter)
             for frame in frames[::step][:per_chapter]:
-                name = f"storyboard/chapter-{index + 1:02d}-{Path(str(frame['file'])).name}"
+                name = f"storyboard/chapter-{index + 1:02d}-{Path(frame.file).name}"
                 (stage / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(part.folder / str(frame["file"]), stage / name)
-                storyboard.append({"file": name, "time": round(chapter.start + float(frame["time"]), 2),
-                                   "chapter": index})
+                shutil.copyfile(part.folder / frame.file, stage / name)
+                storyboard.append(Frame(name, round(chapter.start + frame.time, 2), index))
             layout += [{**w, "time": round(chapter.start + float(w.get("time", 0.0)), 2),
                         "chapter": index} for w in part.layout()]
             for tex, at in part.tex_seen().items():
                 seen[tex] = min(seen.get(tex, at + chapter.start), round(at + chapter.start, 3))
-        first = read_json(parts[0].folder / RENDER_JSON) or {}
-        write_json(stage / RENDER_JSON, {
-            "key": key, "key_parts": {"parts": [p.key for p in parts]}, "slug": slug,
-            "seconds": round(sum(p.seconds for p in parts), 3),
-            "join_seconds": round(time.monotonic() - started, 3),
-            "duration": round(info.duration, 3), "size": video.stat().st_size,
-            "quality": parts[0].quality, "resolution": first.get("resolution"),
-            "width": info.width, "height": info.height, "codec": info.codec,
-            "preview_size": preview_size, "storyboard": storyboard,
-            "renderer": first.get("renderer", "cairo"), "layout": layout,
-            "sandbox": parts[0].sandbox, "chapters": [asdict(c) for c in chapters],
-            "tex_seen": seen,
-        })
+        first = parts[0].info
+        write_render_info(stage, RenderInfo(
+            key=key, key_parts={"parts": [p.key for p in parts]}, seconds=sum(p.seconds for p in parts),
+            join_seconds=time.monotonic() - started, duration=info.duration,
+            size=video.stat().st_size, quality=first.quality, resolution=first.resolution,
+            width=info.width, height=info.height, codec=info.codec, storyboard=tuple(storyboard),
+            renderer=first.renderer, layout=tuple(layout), sandbox=first.sandbox,
+            chapters=tuple(chapters), tex_seen=seen), slug=slug, preview_size=preview_size)
     output = cached_render(render_dir, key)
     if output is None:  # pragma: no cover - the entry was just published complete
         raise RenderError(f"the joined video of {slug} left an incomplete cache entry")

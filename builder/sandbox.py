@@ -40,8 +40,10 @@ SYMLINKS = (("usr/bin", "/bin"), ("usr/lib", "/lib"), ("usr/lib64", "/lib64"), (
 #: Unprivileged user the scene runs as when the build runs as root.
 NOBODY = 65534
 
-#: Files of builder/templates/ copied next to scene.py: the entry script and the runtime guard.
-CHILD_FILES = ("layout_hook.py", "guard.py")
+#: Files of builder/templates/ copied next to scene.py: the entry script, the runtime guard and
+#: the reviewed style module scenes may import (`from mathreel_style import ...`; the child's
+#: cwd and sys.path[0] are the work folder, inside the sandbox and out).
+CHILD_FILES = ("layout_hook.py", "guard.py", "mathreel_style.py")
 ENTRY = "layout_hook.py"
 
 #: Resource limits of any child that runs scene code (render, preflight, probe).
@@ -274,7 +276,7 @@ def confine(argv: Sequence[str], work: Path, *, x11: bool = False, trusted: bool
 
 
 def stage_child_files(work: Path) -> None:
-    """Copy the child's entry script and runtime guard next to scene.py."""
+    """Copy the child's entry script, runtime guard and style module next to scene.py."""
     for name in CHILD_FILES:
         text = resources.files("builder").joinpath(f"templates/{name}").read_text("utf-8")
         (work / name).write_text(text, encoding="utf-8")

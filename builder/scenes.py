@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.fsutil import atomic_write_text, read_json, write_json
+from builder.fsutil import atomic_write_text
 from builder.keys import sha256_text
+from builder.record import SceneFacts, read_meta, write_meta
 
 log = logging.getLogger(__name__)
 
 SCENE_FILE = "scene.py"
 NOTES_FILE = "notes.md"
-META_FILE = "meta.json"
 REASONING_FILE = "reasoning.md"
 
 PROVENANCES = ("template", "model", "hand-written")
@@ -71,6 +71,11 @@ class SceneEntry:
         return value if isinstance(value, str) else None
 
     @property
+    def facts(self) -> SceneFacts:
+        """The typed view of meta.json: generator, tokens, attempts, date."""
+        return SceneFacts.from_meta(self.meta)
+
+    @property
     def reasoning(self) -> str:
         """The model's reasoning kept beside the scene, if any."""
         path = self.folder / REASONING_FILE
@@ -85,7 +90,7 @@ def read_entry(scenes_dir: Path, slug: str) -> SceneEntry | None:
         return None
     notes_path = folder / NOTES_FILE
     notes = notes_path.read_text(encoding="utf-8") if notes_path.is_file() else ""
-    meta = read_json(folder / META_FILE) or {}
+    meta = read_meta(folder)
     return SceneEntry(slug=slug, folder=folder, source=scene_path.read_text(encoding="utf-8"),
                       notes=notes, meta=meta)
 
@@ -104,13 +109,13 @@ def write_entry(scenes_dir: Path, slug: str, *, source: str, notes: str, meta: d
         atomic_write_text(reasoning_path, reasoning)
     elif reasoning_path.exists():
         reasoning_path.unlink()
-    write_json(folder / META_FILE, full_meta)
+    write_meta(folder, full_meta)
     return SceneEntry(slug=slug, folder=folder, source=source, notes=notes, meta=full_meta)
 
 
 def update_meta(entry: SceneEntry, **changes: Any) -> SceneEntry:
     """Record more facts in meta.json (attempts, render info) without touching the scene."""
     meta = {**entry.meta, **changes}
-    write_json(entry.folder / META_FILE, meta)
+    write_meta(entry.folder, meta)
     return SceneEntry(slug=entry.slug, folder=entry.folder, source=entry.source,
                       notes=entry.notes, meta=meta)

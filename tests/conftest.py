@@ -31,7 +31,8 @@ def make_project(dest: Path, fixture: str = "gallery", *, quality: str = "l", of
     if offline:
         config = config.replace("offline: false", "offline: true")
     (dest / "mkdocs.yml").write_text(config, encoding="utf-8")
-    shutil.copytree(REPO / "docs", dest / "docs")
+    # Without the pages a build of this checkout wrote there (docs/concepts, docs/report).
+    shutil.copytree(REPO / "docs", dest / "docs", ignore=shutil.ignore_patterns("concepts", "report"))
     shutil.copytree(REPO / "site_overrides", dest / "site_overrides")
     source = FIXTURES / fixture
     for name in ("concepts", "scenes"):

@@ -76,3 +76,42 @@ def serve(root: Path) -> Iterator[Site]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+#: The site generators the browser tests run against: MkDocs (Material; the default) and
+#: Zensical, which reads the same mkdocs.yml and the pages `mathreel build` wrote.
+BUILDERS = ("mkdocs", "zensical")
+
+
+def zensical_build(root: Path) -> Path:
+    """A copy of a built project (hard links) whose site/ Zensical built from its docs folder."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    copy = root.parent / f"{root.name}-zensical"
+    shutil.rmtree(copy, ignore_errors=True)
+    subprocess.run(["cp", "-al", str(root), str(copy)], check=True)
+    shutil.rmtree(copy / "site")
+    zensical = Path(sys.executable).parent / "zensical"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([str(zensical), "build"], cwd=copy, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and (copy / "site" / "index.html").is_file(), \
+        f"zensical build failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    return copy
+
+
+def search_documents(site_dir: Path) -> list[dict[str, Any]]:
+    """The site's search index entries (location, title, text), whichever builder wrote them.
+
+    MkDocs' search plugin writes search/search_index.json (`docs`); Zensical writes
+    search.json (`items`).
+    """
+    import json
+
+    mkdocs = site_dir / "search" / "search_index.json"
+    if mkdocs.is_file():
+        return list(json.loads(mkdocs.read_text(encoding="utf-8"))["docs"])
+    return list(json.loads((site_dir / "search.json").read_text(encoding="utf-8"))["items"])

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO, RenderPool, make_project
-from siteserver import Site, serve
+from siteserver import BUILDERS, Site, serve, zensical_build
 
 from builder.build import BuildOptions, build
 
@@ -33,12 +33,19 @@ MOBILE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> Iterator[Site]:
+def built(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> Path:
     root = make_project(tmp_path_factory.mktemp("browser") / "gallery")
     render_pool.seed(root)
     report = build(root / "mkdocs.yml", BuildOptions())
     assert report.site_error is None, report.site_error
     render_pool.add(root)
+    return root
+
+
+@pytest.fixture(scope="module", params=BUILDERS)
+def site(request: pytest.FixtureRequest, built: Path) -> Iterator[Site]:
+    """The gallery as `mathreel build` left it (MkDocs), and as `zensical build` makes it."""
+    root = built if request.param == "mkdocs" else zensical_build(built)
     with serve(root) as served:
         yield served
 
@@ -75,7 +82,7 @@ def variant_site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPo
     assert report.site_error is None, report.site_error
     item = report.concepts["euler-identity"]
     assert item.status == "built", item.error
-    assert [(v["model"], v["status"]) for v in item.variants] == [("model-b", "built")], item.variants
+    assert [(v.model, v.status) for v in item.variants] == [("model-b", "built")], item.variants
     render_pool.add(root)
     with serve(root) as served:
         yield served
@@ -151,6 +158,11 @@ def _shoot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def _made_with(site: Site) -> str:
+    """A screenshot name's prefix: none for the default MkDocs build, `zensical-` for Zensical's."""
+    return "zensical-" if site.root.name.endswith("-zensical") else ""
 
 
 def _wait_for_math(page: Any) -> None:
@@ -248,22 +260,37 @@ def test_keyboard_reaches_filters_and_cards(page: Any, site: Site) -> None:
     page.wait_for_url(re.compile(r".*/site/concepts/euler-identity/$"))
 
 
+def _search(page: Any, site: Site, query: str, expect: str) -> tuple[str, list[str]]:
+    """Type `query` into the site's search; wait for a result holding `expect`: (text, links).
+
+    Material (MkDocs) has an input in the header; Zensical opens a dialog (in a shadow root,
+    which Playwright's CSS locators see into) from a button.
+    """
+    if _made_with(site):
+        search = page.locator("dialog input[role=combobox]")
+        results = page.locator("dialog ol[role=listbox]")
+        if not search.is_visible():  # the dialog stays open between searches
+            page.locator(".md-search__button").click()
+    else:
+        search = page.locator("input.md-search__input")
+        search.click()
+        results = page.locator(".md-search-result")
+    search.fill("")
+    search.press_sequentially(query, delay=30)
+    results.filter(has_text=expect).first.wait_for(timeout=15_000)
+    links = results.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    return results.inner_text(), links
+
+
 def test_search_finds_a_concept_by_a_word_of_its_anchor(page: Any, site: Site) -> None:
     page.goto(site.base)
-    search = page.locator("input.md-search__input")
-    search.click()
     # "infty" is only in the LaTeX of the geometric series' anchor (and its notes' copy of it)
-    search.press_sequentially("infty", delay=30)
-    results = page.locator(".md-search-result__list > li")
-    results.first.wait_for(timeout=15_000)
-    text = page.locator(".md-search-result").inner_text()
+    text, hrefs = _search(page, site, "infty", "Geometric series")
     assert "Geometric series" in text
     assert "Euler" not in text
-    hrefs = results.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert any("concepts/geometric-series/" in h for h in hrefs)
-    search.fill("")
-    search.press_sequentially("halves", delay=30)
-    page.wait_for_function("document.querySelector('.md-search-result').innerText.includes('Geometric')")
+    text, _ = _search(page, site, "halves", "Geometric")
+    assert "Geometric" in text
 
 
 # --------------------------------------------------------------------------- concept page
@@ -415,7 +442,7 @@ def test_screenshots(browser: Any, site: Site, name: str, viewport: dict[str, in
         recorder.attach(page)
         page.goto(site.base)
         page.wait_for_load_state("networkidle")
-        shots.append(_shoot(page, f"index-{name}-{scheme}"))
+        shots.append(_shoot(page, f"{_made_with(site)}index-{name}-{scheme}"))
         if name == "mobile":
             columns = page.eval_on_selector(".mr-gallery", "g => getComputedStyle(g).gridTemplateColumns.split(' ').length")
             assert columns == 1, "one column on a phone"
@@ -423,10 +450,10 @@ def test_screenshots(browser: Any, site: Site, name: str, viewport: dict[str, in
             page.goto(site.base + f"concepts/{slug}/")
             page.wait_for_load_state("networkidle")
             _wait_for_math(page)
-            shots.append(_shoot(page, f"concept-{slug}-{name}-{scheme}"))
+            shots.append(_shoot(page, f"{_made_with(site)}concept-{slug}-{name}-{scheme}"))
         page.goto(site.base + "report/")
         page.wait_for_load_state("networkidle")
-        shots.append(_shoot(page, f"report-{name}-{scheme}"))
+        shots.append(_shoot(page, f"{_made_with(site)}report-{name}-{scheme}"))
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], "no horizontal scrolling"
         context.close()

@@ -8,7 +8,6 @@ would: seeking a video needs them.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO, RenderPool, make_project
-from siteserver import serve
+from siteserver import BUILDERS, search_documents, serve, zensical_build
 
 from builder.build import BuildOptions, build
 
@@ -69,7 +68,7 @@ scene:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> Iterator[tuple[Path, str]]:
+def built(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> Path:
     root = make_project(tmp_path_factory.mktemp("browser-chapters") / "gallery", "tiny")
     for spec in (root / "concepts").glob("*.yaml"):
         spec.unlink()
@@ -83,6 +82,13 @@ def site(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool) -> I
     item = report.concepts[SLUG]
     assert item.status in ("built", "cached"), item.error
     render_pool.add(root)
+    return root
+
+
+@pytest.fixture(scope="module", params=BUILDERS)
+def site(request: pytest.FixtureRequest, built: Path) -> Iterator[tuple[Path, str]]:
+    """The chaptered concept's page as MkDocs built it, and as Zensical builds it."""
+    root = built if request.param == "mkdocs" else zensical_build(built)
     with serve(root) as served:
         yield root, f"{served.base}concepts/{SLUG}/"
 
@@ -123,8 +129,13 @@ def _seeked_to(page: Any, count: int) -> float:
 
 
 def _chapters(site: tuple[Path, str]) -> list[dict[str, Any]]:
-    report = json.loads((site[0] / ".cache/build/report.json").read_text(encoding="utf-8"))
-    return list(report["concepts"][SLUG]["render"]["chapters"])
+    from dataclasses import asdict
+
+    from builder.record import load_build_record
+
+    render = load_build_record(site[0] / ".cache/build/report.json").concepts[SLUG].render
+    assert render is not None
+    return [asdict(c) for c in render.chapters]
 
 
 def test_chapters_track_and_webm_are_served(page: Any) -> None:
@@ -181,6 +192,6 @@ def test_storyboard_is_grouped_by_chapter_and_titles_are_searchable(page: Any, s
     assert page.locator(".mr-storyboard-group").nth(2).locator(".mr-frame").count() >= 1
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # for people to look at the layout
     page.screenshot(path=str(SCREENSHOTS / "concept-chapters-desktop.png"), full_page=True)
-    index = json.loads((site[0] / "site/search/search_index.json").read_text(encoding="utf-8"))
-    pages = [doc for doc in index["docs"] if "Triangle" in doc["text"] and "A circle" in doc["text"]]
+    pages = [doc for doc in search_documents(site[0] / "site")
+             if "Triangle" in doc["text"] and "A circle" in doc["text"]]
     assert pages and all(doc["location"].startswith(f"concepts/{SLUG}/") for doc in pages)

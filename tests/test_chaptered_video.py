@@ -99,9 +99,9 @@ def test_three_scenes_become_one_video_with_three_chapters(tmp_path: Path) -> No
     render = json.loads((folder / "render.json").read_text(encoding="utf-8"))
     assert {f["chapter"] for f in render["storyboard"]} == {0, 1, 2}  # grouped by chapter
     # The anchor first shows in chapter 2: its time indexes the joined video there.
-    anchors = item.render["anchors"] if item.render else []
-    assert [a["latex"] for a in anchors] == ["x = x"]
-    assert anchors[0]["time"] == pytest.approx(float(chapters[1]["start"]), abs=0.1)  # type: ignore[arg-type]
+    anchors = item.render.anchors if item.render else ()
+    assert [a.latex for a in anchors] == ["x = x"]
+    assert anchors[0].time == pytest.approx(float(chapters[1]["start"]), abs=0.1)  # type: ignore[arg-type]
 
     # A GIF of chapter 2 (2 s at 10 fps), then of a window, through the command line.
     from PIL import Image

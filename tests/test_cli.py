@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from builder.cli import main
+from builder.cli import TerminalProgress, main
 
 COMMANDS = ("new", "build", "serve", "status", "doctor")
 
@@ -109,15 +112,85 @@ def test_outside_a_project_says_where_to_run(tmp_path: Path) -> None:
 
 def test_environment_overrides_reach_the_plugin(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`mathreel serve -q l` hands its options to the server's rebuilds through the environment."""
-    from builder.settings import env_overrides, load_settings
+    from builder.settings import env_for, load_settings
 
-    assert env_overrides({"MATHREEL_QUALITY": "l", "MATHREEL_JOBS": "3", "MATHREEL_OFFLINE": "1"}) == {
-        "quality": "l", "jobs": 3, "offline": True}
-    assert env_overrides({"MATHREEL_QUALITY": "x", "MATHREEL_JOBS": "many"}) == {}
+    env = env_for({"quality": "l", "jobs": 3, "offline": True, "sandbox": None})
+    assert env == {"MATHREEL_QUALITY": "l", "MATHREEL_JOBS": "3", "MATHREEL_OFFLINE": "1"}
+    settings, _ = load_settings(project / "mkdocs.yml", env=env)
+    assert (settings.quality, settings.jobs, settings.offline) == ("l", 3, True)
+    settings, _ = load_settings(project / "mkdocs.yml", env={"MATHREEL_QUALITY": "x", "MATHREEL_JOBS": "many"})
+    assert (settings.quality, settings.jobs) == ("l", 0)  # the project's mkdocs.yml says quality: l
     monkeypatch.setenv("MATHREEL_QUALITY", "h")
     _, config = load_settings(project / "mkdocs.yml")
     plugin = config.plugins["mathreel"]
     assert plugin.settings(config).quality == "h"
+
+
+# -- the terminal progress ------------------------------------------------------------------------
+
+
+@dataclass
+class Event:
+    kind: str
+    elapsed_s: float = 1.5
+    tokens: int = 42
+    reasoning_delta: str = ""
+    message: str = ""
+
+
+def _drive(progress: TerminalProgress) -> None:
+    with progress:
+        progress.stage("generate", 1)
+        progress.model("euler", Event("request"))
+        progress.model("euler", Event("reasoning", reasoning_delta="think about e^{i pi}"))
+        progress.model("euler", Event("content", tokens=99))
+        progress.model("euler", Event("done", message="stop"))
+        progress.item("generate", "euler", "done", "new spec")
+        progress.item("generate", "euler", "finished")
+        progress.stage("render", 2)
+        progress.item("render", "euler", "start", "new (cairo)")
+        progress.item("render", "euler", "warn", "text off-frame [x]")
+        progress.item("render", "broken", "failed", "NameError: Circel")
+        progress.item("render", "euler", "finished")
+        progress.item("render", "broken", "finished")
+
+
+def test_progress_off_a_terminal_is_plain_lines() -> None:
+    out = io.StringIO()
+    _drive(TerminalProgress(stream=out, tty=False))
+    text = out.getvalue()
+    assert "\x1b" not in text
+    lines = text.splitlines()
+    assert lines[0] == "== generate (1)"
+    assert "generate euler: " in lines[1] and "tokens" in lines[1]
+    assert "== render (2)" in lines
+    assert any(ln.endswith("render   broken                       failed  NameError: Circel") for ln in lines)
+    assert any("warn    text off-frame [x]" in ln for ln in lines)
+    assert "think about" not in text  # the reasoning streams only on a terminal
+
+
+def test_quiet_progress_shows_only_failures_and_warnings() -> None:
+    for tty in (False, True):
+        out = io.StringIO()
+        _drive(TerminalProgress(quiet=True, stream=out, tty=tty))
+        text = out.getvalue()
+        assert "NameError: Circel" in text and "text off-frame [x]" in text
+        assert "new (cairo)" not in text and "==" not in text and "tokens" not in text
+        assert "━" not in text  # no bar
+
+
+def test_progress_on_a_terminal_has_bars_and_colour() -> None:
+    out = io.StringIO()
+    progress = TerminalProgress(stream=out, tty=True)
+    _drive(progress)
+    text = out.getvalue()
+    assert "\x1b[" in text  # coloured
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    assert "broken" in plain and "failed" in plain and "NameError: Circel" in plain
+    assert "text off-frame [x]" in plain  # slugs and details are never read as markup
+    assert "1/1" in plain and "2/2" in plain  # one bar per stage, done/total
+    assert "tokens" in plain
+    assert progress.bars is not None and not progress.bars.live.is_started
 
 
 # -- mathreel check: linter conventions ------------------------------------------------------------
@@ -238,3 +311,20 @@ def test_check_pairs_two_fixes_on_one_line_with_their_own_problems(
         reported = line.split("]", 1)[1].split(" does not exist", 1)[0].strip()
         fix = line.rsplit("(", 1)[1]
         assert fix.startswith(reported + " ->"), line  # each problem with its own rewrite
+
+
+def test_the_model_stream_shows_as_the_generate_bar_note() -> None:
+    progress = TerminalProgress(stream=io.StringIO(), tty=True)
+    with progress:
+        progress.stage("generate", 2)
+        assert progress.bars is not None
+        note = lambda: progress.bars.tasks[0].fields["note"]  # noqa: E731
+        progress.model("euler", Event("request"))
+        progress.model("euler", Event("reasoning", reasoning_delta="think\nabout e"))
+        assert note().startswith("euler:   1.5 s, 42 tokens") and note().endswith("think about e")
+        progress.model("geo", Event("request"))
+        progress.model("geo", Event("content", tokens=7))
+        assert note() == "geo:   1.5 s, 7 tokens  (+1 streaming)"
+        progress.model("geo", Event("done"))
+        progress.model("euler", Event("done"))
+        assert note() == ""

@@ -204,8 +204,8 @@ def test_multi_model_variants_render_on_one_page(gallery: Path, model_env: Model
     assert json.loads((root / "scenes/euler-identity/meta.json").read_text())["model"] == "model-a"
     variant = root / "scenes/euler-identity/variants/model-b"
     assert json.loads((variant / "meta.json").read_text())["model"] == "model-b"
-    assert [v["model"] for v in item.variants] == ["model-b"]
-    assert item.variants[0]["status"] == "built"
+    assert [v.model for v in item.variants] == ["model-b"]
+    assert item.variants[0].status == "built"
     html = (root / "site/concepts/euler-identity/index.html").read_text()
     assert "model-a" in html and "model-b" in html
     assert html.count("<video") >= 2

@@ -96,10 +96,6 @@ def test_static_check_rejects(name: str) -> None:
     assert all(d.line for d in safety), "every rejection names a line"
 
 
-def test_hostile_count() -> None:
-    assert len(HOSTILE) >= 30
-
-
 # Runtime containment: these run in the sandbox WITHOUT the static check. Each raises
 # "HELD" when the attack failed and "ESCAPED" when it worked.
 RUNTIME = {

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import RecordingProgress, RenderPool, cache_snapshot, make_project
 
-from builder.build import BuildOptions, BuildReport, build
+from builder.build import BuildOptions, BuildRecord, build
 from builder.runner import CountingRunner
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,7 @@ GOOD = ("euler-identity", "geometric-series")
 @dataclass
 class Built:
     root: Path
-    report: BuildReport
+    report: BuildRecord
     runner: CountingRunner
 
 

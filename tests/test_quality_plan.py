@@ -67,8 +67,8 @@ def test_a_slow_model_scene_renders_lower_with_a_note(tmp_path: Path) -> None:
     report = build(root / "mkdocs.yml", BuildOptions(only=("euler-identity",)))
     item = report.concepts["euler-identity"]
     assert item.status == "built", item.error
-    assert item.render is not None and item.render["quality"] == "l"
-    assert "instead of m" in item.render["quality_note"]
+    assert item.render is not None and item.render.quality == "l"
+    assert "instead of m" in item.render.quality_note
     page = (root / "site/concepts/euler-identity/index.html").read_text(encoding="utf-8")
     assert "<dt>Quality</dt> <dd>rendered at quality l instead of m" in page
 

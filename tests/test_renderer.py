@@ -100,13 +100,13 @@ def test_opengl_render_and_cairo_fallback(tmp_path: Path) -> None:
     report = build(root / "mkdocs.yml", BuildOptions(site=False), runner=first_runner, progress=first_progress)
     surface = report.concepts["paraboloid"]
     assert surface.status == "built", surface.error
-    assert surface.render["renderer"]["renderer"] == "opengl"
+    assert surface.render is not None and surface.render.renderer.renderer == "opengl"
     output = cached_render(root / ".cache/render", surface.render_key or "")
     assert output is not None and output.duration > 1.0
     fallback = report.concepts["gl-only"]
     assert fallback.status == "built", fallback.error
-    assert fallback.render["renderer"]["renderer"] == "cairo"
-    assert "OpenGL failed" in fallback.render["renderer"]["fallback"]
+    assert fallback.render is not None and fallback.render.renderer.renderer == "cairo"
+    assert "OpenGL failed" in fallback.render.renderer.fallback
     meta = json.loads((root / "scenes/gl-only/meta.json").read_text())
     assert "needs the Cairo renderer" in meta["renderer"]["fallback"]
     # Three renders ran (paraboloid in OpenGL, gl-only in OpenGL then Cairo); two were published.

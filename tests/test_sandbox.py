@@ -82,7 +82,7 @@ def test_forced_probe_failure_refuses_model_scenes_and_publishes_hand_written(
     # confinement named in its record.
     template = report.concepts["geometric-series"]
     assert template.status == "built", template.error
-    assert template.render is not None and template.render["sandbox"].startswith("weaker")
+    assert template.render is not None and template.render.sandbox.startswith("weaker")
 
 
 def test_opting_out_runs_model_code_unconfined_and_says_so(tmp_path: Path, broken_bwrap: Probe) -> None:
@@ -92,7 +92,7 @@ def test_opting_out_runs_model_code_unconfined_and_says_so(tmp_path: Path, broke
                    overrides={"sandbox": False})
     item = report.concepts["euler-identity"]
     assert item.status == "built", item.error
-    assert item.render is not None and item.render["sandbox"].startswith("NONE")
+    assert item.render is not None and item.render.sandbox.startswith("NONE")
     # The page's provenance card says so.
     page = (root / "site" / "concepts" / "euler-identity" / "index.html").read_text(encoding="utf-8")
     assert "<dt>Sandbox</dt> <dd>NONE: sandbox turned off by the user" in page

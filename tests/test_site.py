@@ -16,11 +16,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import RenderPool, make_project
+from conftest import REPO, RenderPool, make_project
+from jinja2 import Environment
+from mkdocs.config import load_config
 
-from builder.build import BuildOptions, BuildReport, build
-from builder.site.gallery import GalleryItem, token_counts
-from builder.site.pages import bar_chart, concept_markdown, gallery_html, report_markdown
+from builder.build import BuildOptions, BuildRecord, build
+from builder.record import ConceptRecord, RenderInfo
+from builder.render import RenderOutput
+from builder.scenes import SceneEntry
+from builder.site.gallery import GalleryItem
+from builder.site.pages import bar_chart, concept_markdown, gallery_html, report_markdown, theme_env
 from builder.site.sanitize import clean_html, render_notes
 from builder.spec import Anchor, Concept
 
@@ -72,12 +77,14 @@ HOSTILE_META = {
     "provider": "openai",
     "generator": "test-model",
     "scene_class": "HostileNotesScene",
-    "generated_at": "2025-01-02T03:04:05+00:00",
+    # The shape builder.author writes (generate_with_repair): tokens summed over the calls.
+    "date": "2025-01-02T03:04:05+00:00",
+    "tokens": {"prompt": 1200, "completion": 800, "reasoning": 300},
     "attempts": [
-        {"stage": "render", "error": "NameError: name 'Squar' is not defined",
-         "usage": {"prompt_tokens": 700, "completion_tokens": 500}},
-        {"stage": "render", "ok": True,
-         "usage": {"prompt_tokens": 500, "completion_tokens": 300, "reasoning_tokens": 300}},
+        {"attempt": 1, "ok": False, "diagnostics": "NameError: name 'Squar' is not defined",
+         "tokens": 1200, "model_seconds": 1.0, "check_seconds": 0.5},
+        {"attempt": 2, "ok": True, "diagnostics": "", "tokens": 800, "model_seconds": 1.0,
+         "check_seconds": 0.5},
     ],
 }
 
@@ -100,7 +107,7 @@ SITE_URL = "http://127.0.0.1:8000/gallery/"
 @dataclass
 class Built:
     root: Path
-    report: BuildReport
+    report: BuildRecord
 
     def html(self, *parts: str) -> str:
         return self.root.joinpath("site", *parts).read_text(encoding="utf-8")
@@ -303,53 +310,63 @@ def test_report_page_has_totals_and_svg_plots(built: Built) -> None:
 # --------------------------------------------------------------------------- pure functions
 
 
-def _item(**changes: object) -> GalleryItem:
+@pytest.fixture(scope="module")
+def env() -> Environment:
+    """The templates as the repo's site renders them (custom_dir: site_overrides)."""
+    return theme_env(load_config(str(REPO / "mkdocs.yml")))
+
+
+def _item(*, status: str = "built", error: str | None = None, error_stage: str | None = None,
+          attempts: int = 0, video: bool = False, **changes: object) -> GalleryItem:
     concept = Concept(slug="pythagoras", path=Path("concepts/pythagoras.yaml"), title="Pythagoras <b>",
                       prompt="p", anchors=(Anchor("Sides & squares", "a^2 + b^2 = c^2"),),
                       summary="Right <triangles>", tags=("geometry",), level="intro")
-    item = GalleryItem(concept=concept, status="built", provenance="model", generator="m", source="x = 1\n",
-                       notes="", reasoning="", video=None, poster=None, pdf=None, tex=None,
-                       scene_path=None, error=None, error_stage=None)
+    meta = {"provenance": "model", "attempts": [{"attempt": n + 1, "ok": False} for n in range(attempts)]}
+    record = ConceptRecord(slug=concept.slug, title=concept.title, status=status, provenance="model",
+                           generator="m", error=error, error_stage=error_stage)
+    entry = SceneEntry(slug=concept.slug, folder=Path("scenes/pythagoras"), source="x = 1\n", notes="",
+                       meta=meta)
+    info = RenderInfo(key="k", seconds=1.0, duration=2.0, size=1, quality="l")
+    item = GalleryItem(concept=concept, record=record, entry=entry,
+                       output=RenderOutput(key="k", folder=Path("."), info=info) if video else None)
     return replace(item, **changes)  # type: ignore[arg-type]
 
 
-def test_spec_text_is_escaped_everywhere() -> None:
+def test_spec_text_is_escaped_everywhere(env: Environment) -> None:
     item = _item()
-    page = concept_markdown(item, {}, [])
-    grid = gallery_html([item])
+    page = concept_markdown(item, {}, [], env=env)
+    grid = gallery_html([item], env=env)
     for html in (page, grid):
         assert "<b>" not in html and "<triangles>" not in html
     assert "Sides &amp; squares" in page
 
 
-def test_failed_page_keeps_the_last_good_video() -> None:
+def test_failed_page_keeps_the_last_good_video(env: Environment) -> None:
     item = _item(status="failed", error="Manim failed:\nboom", error_stage="render", stale_video=True,
-                 video=Path("v.mp4"), poster=Path("p.png"), meta={"attempts": 3})
-    page = concept_markdown(item, {}, [])
+                 video=True, attempts=3)
+    page = concept_markdown(item, {}, [], env=env)
     assert '<video class="mr-video"' in page
     assert "last one that built" in page
     assert "mathreel build --only pythagoras" in page
     assert "tried 3 times" in page
 
 
-def test_token_counts_accept_the_shapes_generators_write() -> None:
-    assert token_counts({"tokens": 42}) == {"total_tokens": 42}
-    assert token_counts({"usage": {"prompt_tokens": 1, "completion_tokens": 2}}) == {
-        "prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
-    assert token_counts({"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10})["total_tokens"] == 10
-    assert token_counts({"attempts": [{"usage": {"total_tokens": 4}}, {"tokens": {"total_tokens": 6}}]}) == {
-        "total_tokens": 10}
-    assert token_counts({}, {"model": "x"}) == {}
+def test_provenance_card_shows_the_token_split_the_author_writes(env: Environment) -> None:
+    # builder.author sums each call's usage into {"prompt", "completion", "reasoning"}.
+    item = _item()
+    entry = replace(item.entry, meta={**item.entry.meta, "tokens": {"prompt": 1200, "completion": 800,  # type: ignore[union-attr]
+                                                                      "reasoning": 300}})
+    page = concept_markdown(replace(item, entry=entry), {}, [], env=env)
+    assert "2,000 (1,200 prompt, 800 completion, 300 reasoning)" in page
 
-
-def test_bar_chart_is_valid_svg_and_escapes_labels() -> None:
+def test_bar_chart_is_valid_svg_and_escapes_labels(env: Environment) -> None:
     svg = bar_chart([("A <long> & strange title that goes on and on", 3.0, "3.0 s"), ("B", 0.0, "0.0 s")],
-                    title="Render time", unit="seconds", chart_id="t")
+                    title="Render time", unit="seconds", chart_id="t", env=env)
     root = ET.fromstring(svg)
     assert root.tag.endswith("svg")
     assert svg.count('class="mr-plot-bar"') == 2
     assert "&lt;long&gt; &amp; strange" in svg
 
 
-def test_report_without_a_build() -> None:
-    assert "No build has run yet" in report_markdown([], {})
+def test_report_without_a_build(env: Environment) -> None:
+    assert "No build has run yet" in report_markdown([], BuildRecord(concepts={}), env=env)

@@ -9,11 +9,17 @@ from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+from conftest import REPO
+from jinja2 import Environment
+from mkdocs.config import load_config
+
 from builder.chapters import Chapter
-from builder.render import RENDER_JSON, cached_render
+from builder.record import RENDER_JSON, ConceptRecord, RenderInfo
+from builder.render import RenderOutput, cached_render
 from builder.settings import Settings
 from builder.site.gallery import GalleryItem, _item, chapter_at
-from builder.site.pages import concept_markdown
+from builder.site.pages import concept_markdown, theme_env
 from builder.spec import Anchor, Concept
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -23,13 +29,14 @@ FRAMES = tuple((Path(f"storyboard/chapter-0{c + 1}-frame-0{i}.png"), t)
                for c, i, t in ((0, 1, 0.0), (0, 2, 0.5), (1, 1, 1.0), (1, 2, 2.0), (2, 1, 3.0), (2, 2, 40.0)))
 
 
-def _item_with(**changes: object) -> GalleryItem:
+def _item_with(*, chapters: tuple[Chapter, ...] = (), video: bool = True, **changes: object) -> GalleryItem:
     concept = Concept(slug="shapes", path=Path("concepts/shapes.yaml"), title="Shapes", prompt="p",
                       anchors=(Anchor("Identity", "x = x"), Anchor("Never drawn", "y = 2"),
                                Anchor("Unknown", "z = 3")))
-    item = GalleryItem(concept=concept, status="built", provenance="model", generator="m", source="",
-                       notes="", reasoning="", video=Path("video.mp4"), poster=Path("poster.png"),
-                       pdf=None, tex=None, scene_path=None, error=None, error_stage=None)
+    info = RenderInfo(key="k", seconds=1.0, duration=65.2, size=1, quality="l", chapters=chapters)
+    record = ConceptRecord(slug="shapes", title="Shapes", status="built", provenance="model", generator="m")
+    item = GalleryItem(concept=concept, record=record,
+                       output=RenderOutput(key="k", folder=Path("."), info=info) if video else None)
     return replace(item, **changes)  # type: ignore[arg-type]
 
 
@@ -38,7 +45,13 @@ def _chaptered(**changes: object) -> GalleryItem:
         "chapters": CHAPTERS, "chapters_vtt": Path("chapters.vtt"), "storyboard": FRAMES,
         "storyboard_chapters": (0, 0, 1, 1, 2, 2), "webm": Path("video.webm"),
         "anchor_times": {"x = x": 12.4, "y = 2": None}}
-    return _item_with(**{**fields, **changes})
+    return _item_with(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def env() -> Environment:
+    """The templates as the repo's site renders them (custom_dir: site_overrides)."""
+    return theme_env(load_config(str(REPO / "mkdocs.yml")))
 
 
 class _Tags(HTMLParser):
@@ -58,27 +71,27 @@ def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
-def test_chapters_track_only_when_the_video_has_chapters() -> None:
-    page = concept_markdown(_chaptered(), {}, [])
+def test_chapters_track_only_when_the_video_has_chapters(env: Environment) -> None:
+    page = concept_markdown(_chaptered(), {}, [], env=env)
     tracks = [attrs for tag, attrs in _tags(page) if tag == "track"]
     assert tracks == [{"kind": "chapters", "src": "chapters.vtt", "srclang": "en", "label": "Chapters",
                        "default": None}]
-    plain = concept_markdown(_item_with(storyboard=FRAMES), {}, [])
+    plain = concept_markdown(_item_with(storyboard=FRAMES), {}, [], env=env)
     assert "<track" not in plain and "mr-chapter" not in plain
     # a VTT without chapter facts (or chapters without a VTT) gives no track
-    assert "<track" not in concept_markdown(_item_with(chapters_vtt=Path("chapters.vtt")), {}, [])
-    assert "<track" not in concept_markdown(_chaptered(chapters_vtt=None), {}, [])
+    assert "<track" not in concept_markdown(_item_with(chapters_vtt=Path("chapters.vtt")), {}, [], env=env)
+    assert "<track" not in concept_markdown(_chaptered(chapters_vtt=None), {}, [], env=env)
 
 
-def test_webm_source_comes_after_the_mp4() -> None:
-    sources = [attrs for tag, attrs in _tags(concept_markdown(_chaptered(), {}, [])) if tag == "source"]
+def test_webm_source_comes_after_the_mp4(env: Environment) -> None:
+    sources = [attrs for tag, attrs in _tags(concept_markdown(_chaptered(), {}, [], env=env)) if tag == "source"]
     assert sources == [{"src": "video.mp4", "type": "video/mp4"}, {"src": "video.webm", "type": "video/webm"}]
-    without = [attrs for tag, attrs in _tags(concept_markdown(_item_with(), {}, [])) if tag == "source"]
+    without = [attrs for tag, attrs in _tags(concept_markdown(_item_with(), {}, [], env=env)) if tag == "source"]
     assert without == [{"src": "video.mp4", "type": "video/mp4"}]
 
 
-def test_chapter_list_has_buttons_with_titles_and_start_times() -> None:
-    page = concept_markdown(_chaptered(), {}, [])
+def test_chapter_list_has_buttons_with_titles_and_start_times(env: Environment) -> None:
+    page = concept_markdown(_chaptered(), {}, [], env=env)
     buttons = [attrs for tag, attrs in _tags(page) if tag == "button" and "mr-chapter" in (attrs["class"] or "").split()]
     assert [b["data-time"] for b in buttons] == ["0.00", "1.00", "3.00"]
     assert [b["data-end"] for b in buttons] == ["1.00", "3.00", "65.20"]
@@ -88,15 +101,15 @@ def test_chapter_list_has_buttons_with_titles_and_start_times() -> None:
     assert page.index('<nav class="mr-chapters"') < page.index('class="mr-storyboard-groups"')
 
 
-def test_hostile_chapter_title_is_escaped_everywhere() -> None:
-    page = concept_markdown(_chaptered(), {}, [])
+def test_hostile_chapter_title_is_escaped_everywhere(env: Environment) -> None:
+    page = concept_markdown(_chaptered(), {}, [], env=env)
     assert HOSTILE not in page
     assert page.count("&lt;img src=x onerror=alert(1)&gt;") == 3  # the list, the heading, its label
     assert not [attrs for _, attrs in _tags(page) if "onerror" in attrs or attrs.get("src") == "x"]
 
 
-def test_storyboard_is_grouped_by_chapter() -> None:
-    page = concept_markdown(_chaptered(), {}, [])
+def test_storyboard_is_grouped_by_chapter(env: Environment) -> None:
+    page = concept_markdown(_chaptered(), {}, [], env=env)
     groups = page.split('<section class="mr-storyboard-group"')[1:]
     assert len(groups) == 3
     assert '<h3 class="mr-storyboard-heading">1. A circle' in groups[0]
@@ -104,12 +117,12 @@ def test_storyboard_is_grouped_by_chapter() -> None:
     assert [g.count('class="mr-frame"') for g in groups] == [2, 2, 2]
     assert 'data-time="2.00"' in groups[1] and 'data-time="40.00"' in groups[2]
     # without chapters: one flat list, as before
-    flat = concept_markdown(_item_with(storyboard=FRAMES), {}, [])
+    flat = concept_markdown(_item_with(storyboard=FRAMES), {}, [], env=env)
     assert "mr-storyboard-group" not in flat and flat.count('class="mr-frame"') == 6
 
 
-def test_key_equations_carry_their_time_or_say_they_are_not_shown() -> None:
-    page = concept_markdown(_chaptered(), {}, [])
+def test_key_equations_carry_their_time_or_say_they_are_not_shown(env: Environment) -> None:
+    page = concept_markdown(_chaptered(), {}, [], env=env)
     anchors = page[page.index('<ol class="mr-anchors">'):]
     anchors = anchors[:anchors.index("</ol>")]
     items = anchors.split('<li class="mr-anchor">')[1:]
@@ -118,7 +131,7 @@ def test_key_equations_carry_their_time_or_say_they_are_not_shown() -> None:
     assert "not shown in the video" in items[1] and "<button" not in items[1]
     assert "mr-anchor-when" not in items[2]  # no record for this anchor: nothing claimed
     # no video, no times: there is nothing to seek
-    assert "mr-anchor-when" not in concept_markdown(_chaptered(video=None), {}, [])
+    assert "mr-anchor-when" not in concept_markdown(_chaptered(video=False), {}, [], env=env)
 
 
 def test_chapter_at_places_a_time_in_its_chapter() -> None:
@@ -145,10 +158,11 @@ def test_gallery_item_reads_chapters_frames_and_anchor_times(tmp_path: Path) -> 
     (folder / RENDER_JSON).write_text(json.dumps(info), "utf-8")
     assert cached_render(settings.render_dir, key) is not None, "the fixture must look published"
     concept = _item_with().concept
-    rep = {"status": "built", "render_key": key,
-           "render": {"anchors": [{"label": "Identity", "latex": "x = x", "time": 1.5},
-                                  {"label": "Never drawn", "latex": "y = 2", "time": None},
-                                  {"label": "Old", "latex": "w = 0", "time": 0.1}]}}
+    rep = ConceptRecord.from_json(
+        {"slug": "shapes", "status": "built", "render_key": key,
+         "render": {"key": key, "anchors": [{"label": "Identity", "latex": "x = x", "time": 1.5},
+                                            {"label": "Never drawn", "latex": "y = 2", "time": None},
+                                            {"label": "Old", "latex": "w = 0", "time": 0.1}]}})
     item = _item(concept, settings, rep)
     assert [c.title for c in item.chapters] == ["One", "Two"]
     assert [p.name for p, _ in item.storyboard] == ["a.png", "b.png", "c.png"]

@@ -30,6 +30,7 @@ from builder.checks.diagnostics import (
     make,
     manim_namespace,
 )
+from builder.checks.safety import import_scene_module
 from builder.pyast import parse_python
 
 log = logging.getLogger(__name__)
@@ -386,10 +387,8 @@ def _star_imported_names(tree: ast.Module) -> frozenset[str]:
 
 
 def _module_for_alias(name: str) -> types.ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except Exception:
-        return None
+    # the safety step's loader: reviewed modules (mathreel_style) come from the package
+    return import_scene_module(name)
 
 
 # -- the lint ---------------------------------------------------------------------------------

@@ -62,6 +62,9 @@ Attributes
 
 Modules
   M1. ALLOWED_IMPORTS lists what a scene may import; Manim submodules reach it only through I3.
+      Besides the standard library and NumPy it holds REVIEWED_MODULES, mathreel's own modules
+      for scenes (mathreel_style: palette and caption helpers): staged beside scene.py for the
+      child, loaded here from the same file, so every rule applies to what they really hold.
   M2. Module chains (`np.lib.npyio.load`, `warnings.sys`, `textwrap.re.sys`) are walked on the
       real modules; `module_dangerous` decides (files, processes, interpreter, evaluators).
 
@@ -108,6 +111,7 @@ import ast
 import builtins
 import functools
 import importlib
+import importlib.util
 import itertools
 import logging
 import re
@@ -117,6 +121,7 @@ import types
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from importlib import resources
 
 from builder.checks.diagnostics import Diagnostic, Edit, apply_edits, make, manim_namespace
 from builder.pyast import parse_python
@@ -129,8 +134,13 @@ ALLOWED_IMPORTS = frozenset({
     "numpy.lib.stride_tricks", "numpy.lib.scimath",
     "math", "cmath", "random", "itertools", "functools", "typing", "dataclasses", "collections",
     "collections.abc", "colorsys", "fractions", "decimal", "statistics", "string", "enum", "abc",
-    "copy", "operator", "warnings", "textwrap", "re", "__future__",
+    "copy", "operator", "warnings", "textwrap", "re", "__future__", "mathreel_style",
 })
+
+#: mathreel's reviewed modules for scenes: files of builder/templates/ that sandbox.run_manim
+#: stages beside scene.py. The checks load the same file under the same name (kept out of
+#: sys.modules), so the objects they judge are the ones the scene gets.
+REVIEWED_MODULES = frozenset({"mathreel_style"})
 
 #: Module roots that are escape hatches in themselves: never imported, never a bare name, and any
 #: object defined in them (wherever re-exported) is off limits.
@@ -1661,12 +1671,30 @@ def _default_rng() -> object:
     return np.random.default_rng
 
 
+def import_scene_module(name: str) -> types.ModuleType | None:
+    """The module a scene's `import name` binds, as the checks see it (REVIEWED_MODULES from
+    builder/templates/); None when it cannot be imported here."""
+    found = _import(name)
+    return found if isinstance(found, types.ModuleType) else None
+
+
 @functools.cache
 def _import(name: str) -> object:
     try:
-        return importlib.import_module(name)
+        return _load_reviewed(name) if name in REVIEWED_MODULES else importlib.import_module(name)
     except Exception:
         return _MISSING
+
+
+def _load_reviewed(name: str) -> types.ModuleType:
+    """A reviewed module, loaded from builder/templates/ under the name scenes import it by."""
+    path = str(resources.files("builder").joinpath(f"templates/{name}.py"))
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _lookup(module: str, name: str) -> object:

@@ -24,6 +24,25 @@ def allowed_imports() -> tuple[str, ...]:
 
     return ("manim", *sorted(m for m in ALLOWED_IMPORTS if m != "__future__"))
 
+
+#: The style module among the allowed imports: the prompt says what it offers, in one sentence.
+STYLE_MODULE = "mathreel_style"
+STYLE_NOTE = (
+    "using `mathreel_style` is optional: it is mathreel's reviewed style module, with the gallery "
+    "palette (`BG` for the background, `INK`, `MUTED` and the accents `C_BLUE`, `C_GOLD`, `C_GREEN`, "
+    "`C_CORAL`, `C_VIOLET`), `FONT`, font sizes (`TITLE_SIZE`, `CAPTION_SIZE`, `BODY_SIZE`, "
+    "`LABEL_SIZE`) and the helpers `make_title(text)` (top edge), `make_caption(text)` (bottom "
+    "edge) and `swap(old, new)` (one caption out, the next in)"
+)
+
+
+def allowed_imports_text() -> str:
+    """The prompt's list of allowed imports, with the style module explained."""
+    names = allowed_imports()
+    plain = ", ".join(n for n in names if n != STYLE_MODULE)
+    return f"{plain}, {STYLE_MODULE}; {STYLE_NOTE}" if STYLE_MODULE in names else plain
+
+
 FRAME_WIDTH = 14.2
 FRAME_HEIGHT = 8.0
 
@@ -121,7 +140,7 @@ def _common_values(concept: Concept, *, manim_version: str, duration: float) -> 
         "base_class": base_class(concept),
         "duration": f"{duration:g}",
         "manim_version": manim_version,
-        "allowed_imports": ", ".join(allowed_imports()),
+        "allowed_imports": allowed_imports_text(),
         "frame": f"{FRAME_WIDTH:g} x {FRAME_HEIGHT:g}",
     }
 

@@ -1,22 +1,30 @@
-"""Collect what the site shows about each concept from the specs, the scene store and the cache."""
+"""What the site shows about each concept: the spec, the stored scene and the build's record.
+
+Everything here comes from `builder.record` (typed, validated) and the scene store; nothing reads
+the build's JSON files itself.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from builder.chapters import Chapter
-from builder.fsutil import read_json
-from builder.notes import cached_notes
-from builder.render import CHAPTERS_VTT, RENDER_JSON, cached_render
-from builder.scenes import META_FILE, read_entry
+from builder.notes import NotesOutput, cached_notes
+from builder.record import (
+    META_FILE,
+    Attempt,
+    BuildRecord,
+    ConceptRecord,
+    SceneFacts,
+    Tokens,
+    load_build_record,
+)
+from builder.render import RenderOutput, cached_render
+from builder.scenes import SceneEntry, read_entry
 from builder.settings import Settings
 from builder.spec import Concept, load_concepts
-
-#: meta.json keys a generator may use for the moment it wrote the scene, best first.
-DATE_KEYS = ("generated_at", "generated", "created_at", "created", "date")
 
 
 @dataclass(frozen=True)
@@ -29,42 +37,26 @@ class Variant:
     video: Path | None
     poster: Path | None
     scene_path: Path | None
-    meta: dict[str, Any]
+    facts: SceneFacts = field(default_factory=SceneFacts)
     error: str | None = None
 
 
 @dataclass(frozen=True)
 class GalleryItem:
-    """One concept as the site sees it."""
+    """One concept as the site sees it: its record, its stored scene, the video and notes shown."""
 
     concept: Concept
-    status: str                      # built | cached | failed | pending
-    provenance: str
-    generator: str
-    source: str
-    notes: str
-    reasoning: str
-    video: Path | None
-    poster: Path | None
-    pdf: Path | None
-    tex: Path | None
-    scene_path: Path | None
-    error: str | None
-    error_stage: str | None
-    render: dict[str, Any] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
-    hand_edited: bool = False
+    record: ConceptRecord
+    entry: SceneEntry | None = None
+    #: The video shown: this build's, or the last good one of a failed concept.
+    output: RenderOutput | None = None
+    notes_output: NotesOutput | None = None
     stale_video: bool = False        # showing the last good video of a failed concept
-    preview: Path | None = None      # the animated WebP of the gallery card
-    storyboard: tuple[tuple[Path, float], ...] = ()   # (frame image, seconds into the video)
-    render_info: dict[str, Any] = field(default_factory=dict)   # render.json of the video shown
-    report: dict[str, Any] = field(default_factory=dict)        # this concept's build-report entry
-    notes_pages: int = 0
     date: str = ""                   # ISO 8601: when the scene was generated (or first stored)
     webm: Path | None = None         # the VP9 WebM beside the MP4 (`formats: [mp4, webm]`)
     chapters_vtt: Path | None = None  # WebVTT chapters of a multi-scene or sectioned video
     variants: tuple[Variant, ...] = ()
-    chapters: tuple[Chapter, ...] = ()   # the chapters of the video shown, in order (none: one part)
+    storyboard: tuple[tuple[Path, float], ...] = ()   # (frame image, seconds into the video)
     storyboard_chapters: tuple[int, ...] = ()   # chapter index per storyboard frame (with chapters)
     #: When each anchor (by its LaTeX) is first on screen; None: never shown. An anchor missing
     #: from the map has no record (no video, or a build from before anchors were timed).
@@ -76,88 +68,137 @@ class GalleryItem:
         return self.concept.slug
 
     @property
+    def status(self) -> str:
+        """built | cached | failed | pending."""
+        return self.record.status
+
+    @property
+    def provenance(self) -> str:
+        """template, model or hand-written."""
+        return (self.entry.provenance if self.entry else "") or self.record.provenance
+
+    @property
+    def facts(self) -> SceneFacts:
+        """meta.json's facts: model, provider, tokens, attempts, versions."""
+        return self.entry.facts if self.entry else self.record.scene
+
+    @property
+    def generator(self) -> str:
+        """Who wrote the scene: the model's name, the template, or a person."""
+        return self.record.generator or self.facts.generator or self.facts.model
+
+    @property
+    def scene_class(self) -> str:
+        """The Scene class rendered."""
+        return self.facts.scene_class or self.concept.scene_class
+
+    @property
+    def source(self) -> str:
+        """scene.py as stored."""
+        return self.entry.source if self.entry else ""
+
+    @property
+    def notes(self) -> str:
+        """notes.md as stored."""
+        return self.entry.notes if self.entry else ""
+
+    @property
+    def reasoning(self) -> str:
+        """The model's reasoning kept beside the scene."""
+        return self.entry.reasoning if self.entry else ""
+
+    @property
+    def scene_path(self) -> Path | None:
+        """scene.py's path."""
+        return self.entry.scene_path if self.entry else None
+
+    @property
+    def hand_edited(self) -> bool:
+        """A person edited the generated scene."""
+        return bool(self.entry and self.entry.hand_edited)
+
+    @property
+    def error(self) -> str | None:
+        """Why the concept failed."""
+        return self.record.error
+
+    @property
+    def error_stage(self) -> str | None:
+        """The stage it failed in."""
+        return self.record.error_stage
+
+    @property
+    def video(self) -> Path | None:
+        """The MP4 shown."""
+        return self.output.video if self.output else None
+
+    @property
+    def poster(self) -> Path | None:
+        """The poster of the video shown."""
+        return self.output.poster if self.output else None
+
+    @property
+    def preview(self) -> Path | None:
+        """The animated WebP of the gallery card."""
+        return self.output.preview if self.output and self.output.preview.is_file() else None
+
+    @property
+    def chapters(self) -> tuple[Chapter, ...]:
+        """The chapters of the video shown, in order (none: one part)."""
+        found = self.output.info.chapters if self.output else ()
+        return found if len(found) > 1 else ()   # one chapter is no navigation
+
+    @property
+    def pdf(self) -> Path | None:
+        """The notes PDF."""
+        return self.notes_output.pdf if self.notes_output else None
+
+    @property
+    def tex(self) -> Path | None:
+        """The notes' LaTeX source."""
+        return self.notes_output.tex if self.notes_output else None
+
+    @property
+    def notes_pages(self) -> int:
+        """Pages of the notes PDF."""
+        return self.notes_output.pages if self.notes_output else 0
+
+    @property
+    def duration(self) -> float:
+        """Length of the video shown, in seconds (0 without one)."""
+        return self.output.duration if self.output else 0.0
+
+    @property
     def attempts(self) -> int | None:
         """How many generation or repair attempts the scene took, when recorded."""
-        for source in (self.report, self.meta):
-            value = source.get("attempts")
-            if isinstance(value, bool):
-                continue
-            if isinstance(value, int):
-                return value
-            if isinstance(value, list):
-                return len(value)
-        return None
+        found = self.attempt_log
+        return len(found) if found else None
 
     @property
-    def attempt_log(self) -> list[dict[str, Any]]:
-        """Recorded attempts with what went wrong in each, when the generator kept them."""
-        for source in (self.report, self.meta):
-            value = source.get("attempts")
-            if isinstance(value, list):
-                return [a if isinstance(a, dict) else {"error": str(a)} for a in value]
-        return []
+    def attempt_log(self) -> tuple[Attempt, ...]:
+        """The recorded attempts, with what the checks said of each."""
+        facts = self.facts
+        if self.record.status == "failed" and facts.failure_attempts:
+            return facts.failure_attempts
+        return facts.attempts
 
     @property
-    def tokens(self) -> dict[str, int]:
-        """Token counts of the model calls (prompt, completion, reasoning, total); empty if none."""
-        return token_counts(self.report, self.meta)
+    def tokens(self) -> Tokens:
+        """Token counts of the model calls (prompt, completion, reasoning)."""
+        return self.facts.tokens
 
 
-_TOKEN_NAMES = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "total_tokens")
-
-
-def token_counts(*sources: dict[str, Any]) -> dict[str, int]:
-    """Token counts from a report entry or meta.json, whichever shape the generator wrote.
-
-    Accepts `tokens` as a number or a dict, `usage` as a dict, counts at the top level, or a
-    list of `attempts` each carrying their own counts (summed).
-    """
-    for source in sources:
-        found = _counts_in(source)
-        if not found:
-            attempts = source.get("attempts")
-            if isinstance(attempts, list):
-                for attempt in attempts:
-                    if isinstance(attempt, dict):
-                        for name, value in _counts_in(attempt).items():
-                            found[name] = found.get(name, 0) + value
-        if found:
-            if "total_tokens" not in found:
-                found["total_tokens"] = sum(found.get(n, 0) for n in _TOKEN_NAMES[:2])
-            return found
-    return {}
-
-
-def _counts_in(data: dict[str, Any]) -> dict[str, int]:
-    tokens = data.get("tokens")
-    if isinstance(tokens, int) and not isinstance(tokens, bool):
-        return {"total_tokens": tokens}
-    for candidate in (tokens, data.get("usage"), data):
-        if isinstance(candidate, dict):
-            counts = {name: int(candidate[name]) for name in _TOKEN_NAMES
-                      if isinstance(candidate.get(name), int | float)
-                      and not isinstance(candidate.get(name), bool)}
-            if not counts and isinstance(candidate.get("total"), int):
-                counts = {"total_tokens": int(candidate["total"])}
-            if counts:
-                return counts
-    return {}
-
-
-def collect(settings: Settings) -> tuple[list[GalleryItem], dict[str, Any]]:
-    """Gallery items in title order, and the raw build report."""
-    report = read_json(settings.report_path) or {}
-    reports: dict[str, Any] = report.get("concepts") or {}
-    items = [_item(c, settings, reports.get(c.slug) or {}) for c in load_concepts(settings.concepts_dir)]
+def collect(settings: Settings) -> tuple[list[GalleryItem], BuildRecord]:
+    """Gallery items in title order, and the build's record."""
+    record = load_build_record(settings.report_path)
+    items = [_item(c, settings, record.concepts.get(c.slug)) for c in load_concepts(settings.concepts_dir)]
     items.sort(key=lambda item: item.concept.title.lower())
-    return items, report
+    return items, record
 
 
-def _date(meta: dict[str, Any], *paths: Path) -> str:
-    for key in DATE_KEYS:
-        value = meta.get(key)
-        if isinstance(value, str) and value[:4].isdigit():
-            return value
+def _date(facts: SceneFacts, *paths: Path) -> str:
+    if facts.date:
+        return facts.date
     for path in paths:
         if path.is_file():
             stamp = datetime.fromtimestamp(path.stat().st_mtime, UTC)
@@ -165,80 +206,34 @@ def _date(meta: dict[str, Any], *paths: Path) -> str:
     return ""
 
 
-def _item(concept: Concept, settings: Settings, rep: dict[str, Any]) -> GalleryItem:
+def _item(concept: Concept, settings: Settings, record: ConceptRecord | None) -> GalleryItem:
+    record = record or ConceptRecord(slug=concept.slug, title=concept.title)
     entry = read_entry(settings.scenes_dir, concept.slug)
-    render_key = rep.get("render_key")
-    render = cached_render(settings.render_dir, render_key) if render_key else None
+    output = cached_render(settings.render_dir, record.render_key) if record.render_key else None
     stale = False
-    if render is None and rep.get("last_good_render_key"):
-        render = cached_render(settings.render_dir, rep["last_good_render_key"])
-        stale = render is not None
-    notes_key = rep.get("notes_key")
-    notes = cached_notes(settings.notes_dir, notes_key) if notes_key and rep.get("status") != "failed" else None
-    status = rep.get("status") or "pending"
+    if output is None and record.last_good_render_key:
+        output = cached_render(settings.render_dir, record.last_good_render_key)
+        stale = output is not None
+    notes = cached_notes(settings.notes_dir, record.notes.key) \
+        if record.notes and record.status != "failed" else None
     storyboard: tuple[tuple[Path, float], ...] = ()
     frame_chapters: tuple[int, ...] = ()
-    chapters: tuple[Chapter, ...] = ()
-    render_info: dict[str, Any] = {}
-    if render is not None:
-        render_info = read_json(render.folder / RENDER_JSON) or {}
-        chapters = _chapters(render_info)
-        storyboard, frame_chapters = _storyboard(render.folder, render.storyboard(), chapters)
-    meta = dict(entry.meta) if entry else {}
-    render_facts = dict(rep.get("render") or {})
-    if not render_facts and render is not None:  # a failed concept still shows its last good video
-        render_facts = {"seconds": render.seconds, "duration": render.duration, "size": render.size,
-                        "quality": render.quality}
+    if output is not None:
+        storyboard, frame_chapters = _storyboard(output)
+    webm = None
+    if record.render and record.render.webm_key and not stale:
+        path = settings.cache_dir / "webm" / record.render.webm_key / "video.webm"
+        webm = path if path.is_file() else None
+    facts = entry.facts if entry else record.scene
     return GalleryItem(
-        concept=concept,
-        status=status,
-        provenance=(entry.provenance if entry else "") or rep.get("provenance", ""),
-        generator=str(rep.get("generator") or meta.get("generator") or meta.get("model") or ""),
-        source=entry.source if entry else "",
-        notes=entry.notes if entry else "",
-        reasoning=entry.reasoning if entry else "",
-        video=render.video if render else None,
-        poster=render.poster if render else None,
-        pdf=notes.pdf if notes else None,
-        tex=notes.tex if notes else None,
-        scene_path=entry.scene_path if entry else None,
-        error=rep.get("error"),
-        error_stage=rep.get("error_stage"),
-        render=render_facts,
-        meta=meta,
-        hand_edited=bool(entry.hand_edited) if entry else False,
+        concept=concept, record=record, entry=entry, output=output, notes_output=notes,
         stale_video=stale,
-        preview=render.preview if render and render.preview.is_file() else None,
-        storyboard=storyboard,
-        render_info=render_info,
-        report=dict(rep),
-        notes_pages=notes.pages if notes else 0,
-        date=_date(meta, settings.scenes_dir / concept.slug / META_FILE, concept.path),
-        variants=tuple(_variants(concept, settings, rep)),
-        webm=_webm(settings, render_facts),
-        chapters_vtt=(render.folder / CHAPTERS_VTT
-                      if render is not None and (render.folder / CHAPTERS_VTT).is_file() else None),
-        chapters=chapters,
-        storyboard_chapters=frame_chapters,
-        anchor_times=_anchor_times(concept, render_facts) if render is not None and not stale else {},
+        date=_date(facts, (entry.folder / META_FILE) if entry else concept.path, concept.path),
+        webm=webm, chapters_vtt=output.chapters_vtt if output else None,
+        variants=tuple(_variants(concept, settings, record)),
+        storyboard=storyboard, storyboard_chapters=frame_chapters,
+        anchor_times=_anchor_times(concept, record) if output is not None and not stale else {},
     )
-
-
-def _chapters(render_info: dict[str, Any]) -> tuple[Chapter, ...]:
-    """The chapters render.json records for the video shown; none when any is malformed."""
-    found = render_info.get("chapters")
-    out: list[Chapter] = []
-    for entry in found if isinstance(found, list) else []:
-        try:
-            chapter = Chapter(str(entry["title"]), float(entry["start"]), float(entry["end"]),
-                              str(entry.get("scene_class", "")))
-        except (KeyError, TypeError, ValueError):
-            return ()
-        if not 0 <= chapter.start < chapter.end:
-            return ()
-        out.append(chapter)
-    # One chapter is no navigation: the page shows none.
-    return tuple(out) if len(out) > 1 else ()
 
 
 def chapter_at(chapters: tuple[Chapter, ...], seconds: float) -> int:
@@ -251,77 +246,45 @@ def chapter_at(chapters: tuple[Chapter, ...], seconds: float) -> int:
     return index
 
 
-def _storyboard(folder: Path, frames: list[dict[str, Any]], chapters: tuple[Chapter, ...]
-                ) -> tuple[tuple[tuple[Path, float], ...], tuple[int, ...]]:
+def _storyboard(output: RenderOutput) -> tuple[tuple[tuple[Path, float], ...], tuple[int, ...]]:
     """The storyboard frames that exist, with their times, and each one's chapter (with chapters)."""
+    chapters = output.info.chapters if len(output.info.chapters) > 1 else ()
     board: list[tuple[Path, float]] = []
     where: list[int] = []
-    for frame in frames:
-        if not (isinstance(frame, dict) and _safe_relative(frame.get("file"))
-                and (folder / str(frame["file"])).is_file()):
+    for frame in output.storyboard():
+        path = output.folder / frame.file
+        if not path.is_file():
             continue
-        time = float(frame.get("time", 0.0))
-        board.append((folder / str(frame["file"]), time))
-        index = frame.get("chapter")
+        board.append((path, frame.time))
+        index = frame.chapter
         # Joined videos record the chapter; `next_section` renders do not: place those by time.
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(chapters):
-            index = chapter_at(chapters, time)
+        if index is None or not 0 <= index < len(chapters):
+            index = chapter_at(chapters, frame.time)
         where.append(index)
     return tuple(board), tuple(where) if chapters else ()
 
 
-def _anchor_times(concept: Concept, render_facts: dict[str, Any]) -> dict[str, float | None]:
-    """When each of the spec's anchors is first on screen, from the build report."""
-    recorded = render_facts.get("anchors")
-    if not isinstance(recorded, list):
+def _anchor_times(concept: Concept, record: ConceptRecord) -> dict[str, float | None]:
+    """When each of the spec's anchors is first on screen, from the record."""
+    if record.render is None:
         return {}
     wanted = {anchor.latex for anchor in concept.anchors}
-    out: dict[str, float | None] = {}
-    for entry in recorded:
-        if not isinstance(entry, dict) or entry.get("latex") not in wanted:
-            continue  # the spec changed since: an anchor it no longer has
-        time = entry.get("time")
-        if time is None:
-            out[str(entry["latex"])] = None
-        elif isinstance(time, int | float) and not isinstance(time, bool) and time >= 0:
-            out[str(entry["latex"])] = float(time)
-    return out
+    # An anchor the spec no longer has is left out; a negative time is no time.
+    return {a.latex: a.time if a.time is None or a.time >= 0 else None
+            for a in record.render.anchors if a.latex in wanted}
 
 
-def _webm(settings: Settings, render_facts: dict[str, Any]) -> Path | None:
-    """The WebM of the video shown, when the build made one."""
-    key = render_facts.get("webm_key")
-    if not isinstance(key, str) or not key.isalnum():
-        return None
-    path = settings.cache_dir / "webm" / key / "video.webm"
-    return path if path.is_file() else None
-
-
-def _variants(concept: Concept, settings: Settings, rep: dict[str, Any]) -> list[Variant]:
+def _variants(concept: Concept, settings: Settings, record: ConceptRecord) -> list[Variant]:
     out = []
     folder_root = settings.scenes_dir / concept.slug / "variants"
-    for record in rep.get("variants") or []:
-        if not isinstance(record, dict) or not _safe_relative(record.get("folder")):
+    for variant in record.variants:
+        if variant.folder == "?":
             continue
-        folder = str(record["folder"])
-        if "/" in folder:
-            continue
-        key = record.get("render_key")
-        render = cached_render(settings.render_dir, key) if isinstance(key, str) else None
-        entry = read_entry(folder_root, folder)
-        out.append(Variant(model=str(record.get("model", folder)), folder=folder,
-                           status=str(record.get("status", "")),
+        render = cached_render(settings.render_dir, variant.render_key) if variant.render_key else None
+        entry = read_entry(folder_root, variant.folder)
+        out.append(Variant(model=variant.model, folder=variant.folder, status=variant.status,
                            video=render.video if render else None,
                            poster=render.poster if render else None,
                            scene_path=entry.scene_path if entry else None,
-                           meta=dict(entry.meta) if entry else {},
-                           error=record.get("error")))
+                           facts=entry.facts if entry else SceneFacts(), error=variant.error))
     return out
-
-
-def _safe_relative(name: object) -> bool:
-    """A storyboard file name from render.json stays inside the render folder."""
-    if not isinstance(name, str) or not name:
-        return False
-    path = Path(name)
-    return not path.is_absolute() and ".." not in path.parts

@@ -1,98 +1,63 @@
-"""The `mathreel` MkDocs plugin: adds the generated pages and media to the site."""
+"""The `mathreel` MkDocs plugin: serving and navigation; the pages themselves are real files.
+
+`mathreel build` writes the gallery's pages into the docs folder (see builder.stages.pages), so
+a plain `mkdocs build` or `zensical build` makes the site. This plugin adds what only MkDocs
+needs: under `mkdocs serve` it brings changed concepts up to date before each rebuild and
+watches the concept specs; it shows each concept as one nav entry and drops the concept list
+from the sidebar of a large gallery.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import Files
 
 from builder.errors import MathreelError
-from builder.settings import Settings, env_overrides, settings_from_plugin
+from builder.settings import Settings, resolve_settings
 from builder.site.config import MathreelConfig
-from builder.site.gallery import GalleryItem, collect
-from builder.site.pages import (
-    concept_dir,
-    concept_markdown,
-    gallery_html,
-    index_markdown,
-    report_markdown,
-)
 
 log = logging.getLogger("mkdocs.plugins.mathreel")
 
 
 class MathreelPlugin(BasePlugin[MathreelConfig]):  # type: ignore[no-untyped-call, unused-ignore]
-    """Turns the scene store and the render/notes cache into gallery pages."""
+    """Serving and navigation for the gallery's pages."""
 
     def __init__(self) -> None:
-        self.settings_override: Settings | None = None
-        self.items: list[GalleryItem] = []
-        self.report: dict[str, Any] = {}
         self.is_serving = False
+        self.concepts = 0
 
     def settings(self, config: MkDocsConfig) -> Settings:
-        """This build's settings (the CLI may pass its overridden copy)."""
-        if self.settings_override is not None:
-            return self.settings_override
-        assert config.config_file_path is not None
-        settings = settings_from_plugin(Path(config.config_file_path), Path(config.site_dir), self.config)
-        return settings.with_overrides(**env_overrides(os.environ))
+        """This build's settings, by the one route: mkdocs.yml with the MATHREEL_* variables
+        over it (`mathreel serve` hands its flags to the server's rebuilds that way)."""
+        return resolve_settings(config, env=os.environ)
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether we are serving (then edits rebuild concepts)."""
         self.is_serving = command == "serve"
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        """Under `mathreel serve`, bring changed concepts up to date before each site build."""
+        """Under `mathreel serve`, bring changed concepts and their pages up to date first."""
         if not (self.is_serving and self.config["pipeline_in_serve"]):
             return
         from builder.build import run_pipeline
+        from builder.stages.pages import write_pages
 
         try:
-            run_pipeline(self.settings(config))
+            settings = self.settings(config)
+            run_pipeline(settings)
+            write_pages(settings, config)
         except MathreelError as exc:
             log.error("%s", exc)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        """Add one page per concept, its media and downloads, the report, and a default index."""
-        settings = self.settings(config)
-        try:
-            self.items, self.report = collect(settings)
-        except MathreelError as exc:
-            raise PluginError(str(exc)) from None
-        titles = {item.slug: item.concept.title for item in self.items}
-        summaries = {item.slug: item.concept.summary for item in self.items}
-        built = str(self.report.get("started") or "")
-        backlinks: dict[str, list[str]] = {}
-        for item in self.items:
-            for prereq in item.concept.prerequisites:
-                backlinks.setdefault(prereq, []).append(item.slug)
-        for item in self.items:
-            folder = concept_dir(item.slug)
-            page = concept_markdown(item, titles, sorted(backlinks.get(item.slug, [])),
-                                    summaries=summaries, built=built)
-            files.append(File.generated(config, f"{folder}/index.md", content=page))
-            media = {"video.mp4": item.video, "poster.png": item.poster, "preview.webp": item.preview,
-                     "notes.pdf": item.pdf, "notes.tex": item.tex, "scene.py": item.scene_path,
-                     "video.webm": item.webm, "chapters.vtt": item.chapters_vtt}
-            media.update({f"storyboard/{frame.name}": frame for frame, _ in item.storyboard})
-            for variant in item.variants:
-                base = f"variants/{variant.folder}"
-                media.update({f"{base}/video.mp4": variant.video, f"{base}/poster.png": variant.poster,
-                              f"{base}/scene.py": variant.scene_path})
-            for name, path in media.items():
-                if path is not None:
-                    files.append(File.generated(config, f"{folder}/{name}", abs_src_path=str(path)))
-        files.append(File.generated(config, "report/index.md",
-                                    content=report_markdown(self.items, self.report)))
-        if files.get_file_from_path("index.md") is None:
-            files.append(File.generated(config, "index.md", content=index_markdown(self.items)))
+        """Count the concept pages (the nav limit applies above `nav_concepts_limit`)."""
+        self.concepts = sum(1 for f in files.documentation_pages()
+                            if f.src_uri.startswith("concepts/") and f.src_uri.count("/") == 2)
         return files
 
     def on_nav(self, nav: Any, *, config: MkDocsConfig, files: Files) -> Any:
@@ -113,16 +78,11 @@ class MathreelPlugin(BasePlugin[MathreelConfig]):  # type: ignore[no-untyped-cal
             return out
 
         nav.items = flatten(nav.items)
-        if len(self.items) > self.config["nav_concepts_limit"]:
+        if self.concepts > self.config["nav_concepts_limit"]:
             # Hundreds of concepts in every page's sidebar make every page heavy.
             nav.items = [entry for entry in nav.items
                          if not (isinstance(entry, Section) and entry.title.lower() == "concepts")]
         return nav
-
-    def gallery(self, page_url: str = "") -> str:
-        """The gallery grid as HTML, with links relative to a page at `page_url`."""
-        depth = len([part for part in page_url.strip("/").split("/") if part]) if page_url else 0
-        return gallery_html(self.items, "../" * depth)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         """Watch the concept specs and scenes too, so an edit rebuilds that concept."""

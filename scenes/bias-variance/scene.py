@@ -9,16 +9,10 @@ adds up to the U-shaped test error.
 
 from manim import *
 
-# Shared palette of the mathreel sample gallery.
-BG = "#10131A"
-INK = "#ECEFF4"
-MUTED = "#8C95A8"
-C_BLUE = "#5BC0EB"
-C_GOLD = "#F4C95D"
-C_GREEN = "#7BD389"
-C_CORAL = "#F26D6D"
-C_VIOLET = "#B39DDB"
-FONT = "DejaVu Sans"
+# The gallery's palette, font and caption helpers: builder/templates/mathreel_style.py
+# (mathreel stages it beside the scene; plain `manim` needs PYTHONPATH=builder/templates).
+from mathreel_style import BG, C_BLUE, C_CORAL, C_GOLD, C_GREEN, FONT, INK, MUTED
+from mathreel_style import make_caption, make_title, swap
 
 SIGMA = 0.35
 N_POINTS = 14
@@ -27,19 +21,6 @@ N_SHOWN = 12        # data sets whose fits are drawn
 DEGREES = list(range(11))
 Y_LIM = 1.8
 X_TEST = np.linspace(0.02, 0.98, 97)
-
-
-def make_title(text):
-    return Text(text, font_size=40, color=INK, font=FONT).to_edge(UP, buff=0.35)
-
-
-def make_caption(text):
-    return Text(text, font_size=26, color=MUTED, font=FONT).to_edge(DOWN, buff=0.35)
-
-
-def swap(old, new):
-    """Fade one caption out, then the next one in (never two on screen at once)."""
-    return Succession(FadeOut(old), FadeIn(new))
 
 
 def truth(x):

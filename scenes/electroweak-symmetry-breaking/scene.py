@@ -13,16 +13,10 @@ the camera moves only once.
 
 from manim import *
 
-# Shared palette of the mathreel sample gallery.
-BG = "#10131A"
-INK = "#ECEFF4"
-MUTED = "#8C95A8"
-C_BLUE = "#5BC0EB"
-C_GOLD = "#F4C95D"
-C_GREEN = "#7BD389"
-C_CORAL = "#F26D6D"
-C_VIOLET = "#B39DDB"
-FONT = "DejaVu Sans"
+# The gallery's palette, font and caption helpers: builder/templates/mathreel_style.py
+# (mathreel stages it beside the scene; plain `manim` needs PYTHONPATH=builder/templates).
+from mathreel_style import BG, C_BLUE, C_CORAL, C_GOLD, C_GREEN, FONT, INK, MUTED
+from mathreel_style import make_caption, make_title
 
 LAM = 0.347          # lambda with mu^2 = 1: the trough sits at r0 = 1 / sqrt(2 lambda) ~ 1.2
 R_MAX = 1.72
@@ -30,14 +24,6 @@ XY = 1.55            # scene units per unit of |phi|
 ZS = 1.6             # scene units per unit of V
 Z_SHIFT = -0.2       # lowers the whole picture a little under the title
 R0 = 1 / np.sqrt(2 * LAM)
-
-
-def make_title(text):
-    return Text(text, font_size=40, color=INK, font=FONT).to_edge(UP, buff=0.35)
-
-
-def make_caption(text):
-    return Text(text, font_size=26, color=MUTED, font=FONT).to_edge(DOWN, buff=0.35)
 
 
 def V(r):

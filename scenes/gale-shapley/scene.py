@@ -9,16 +9,10 @@ one candidate blocking pair is checked against the stability condition.
 
 from manim import *
 
-# Shared palette of the mathreel sample gallery.
-BG = "#10131A"
-INK = "#ECEFF4"
-MUTED = "#8C95A8"
-C_BLUE = "#5BC0EB"
-C_GOLD = "#F4C95D"
-C_GREEN = "#7BD389"
-C_CORAL = "#F26D6D"
-C_VIOLET = "#B39DDB"
-FONT = "DejaVu Sans"
+# The gallery's palette, font and caption helpers: builder/templates/mathreel_style.py
+# (mathreel stages it beside the scene; plain `manim` needs PYTHONPATH=builder/templates).
+from mathreel_style import BG, C_BLUE, C_CORAL, C_GOLD, C_GREEN, C_VIOLET, FONT, INK, MUTED
+from mathreel_style import make_caption, make_title, swap
 
 PROPOSERS = "ABCD"
 RECEIVERS = "WXYZ"
@@ -27,19 +21,6 @@ R_PREF = {"W": "BDAC", "X": "CBAD", "Y": "DBAC", "Z": "DCBA"}
 ROW_Y = [1.3, 0.3, -0.7, -1.7]
 NODE_X = 1.9
 LIST_STEP = 0.6
-
-
-def make_title(text):
-    return Text(text, font_size=40, color=INK, font=FONT).to_edge(UP, buff=0.35)
-
-
-def make_caption(text):
-    return Text(text, font_size=26, color=MUTED, font=FONT).to_edge(DOWN, buff=0.35)
-
-
-def swap(old, new):
-    """Fade one caption out, then the next one in (never two on screen at once)."""
-    return Succession(FadeOut(old), FadeIn(new))
 
 
 def deferred_acceptance():

@@ -8,34 +8,15 @@ the way is McCann's displacement interpolation, a geodesic for W_2.
 
 from manim import *
 
-# Shared palette of the mathreel sample gallery.
-BG = "#10131A"
-INK = "#ECEFF4"
-MUTED = "#8C95A8"
-C_BLUE = "#5BC0EB"
-C_GOLD = "#F4C95D"
-C_GREEN = "#7BD389"
-C_CORAL = "#F26D6D"
-C_VIOLET = "#B39DDB"
-FONT = "DejaVu Sans"
+# The gallery's palette, font and caption helpers: builder/templates/mathreel_style.py
+# (mathreel stages it beside the scene; plain `manim` needs PYTHONPATH=builder/templates).
+from mathreel_style import BG, C_BLUE, C_CORAL, C_GOLD, C_GREEN, C_VIOLET, FONT, INK, MUTED
+from mathreel_style import make_caption, make_title, swap
 
 N_DOTS = 28
 AXIS_Y = -1.6
 X_SCALE = 1.3     # scene units per data unit
 Y_SCALE = 3.6     # scene units per density unit
-
-
-def make_title(text):
-    return Text(text, font_size=40, color=INK, font=FONT).to_edge(UP, buff=0.35)
-
-
-def make_caption(text):
-    return Text(text, font_size=26, color=MUTED, font=FONT).to_edge(DOWN, buff=0.35)
-
-
-def swap(old, new):
-    """Fade one caption out, then the next one in (never two on screen at once)."""
-    return Succession(FadeOut(old), FadeIn(new))
 
 
 def gauss(x, m, s):
