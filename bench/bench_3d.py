@@ -95,7 +95,7 @@ def render(work: Path, resolution: tuple[int, int], renderer: str,
     (work / "manim.cfg").write_text(MANIM_CFG)
     env = {**ENV, **(env_extra or {})}
     if renderer == "opengl":
-        from builder.xserver import display
+        from builder.video.xserver import display
 
         env["DISPLAY"] = display()
     started = time.perf_counter()

@@ -46,10 +46,10 @@ def seed_cache(root: Path) -> None:
     import builder.stages.notes as notes_stage
     import builder.stages.render as render_stage
     from builder.build import BuildOptions, run_pipeline
-    from builder.notes import cached_notes
+    from builder.notes_pdf import cached_notes
     from builder.record import load_build_record
-    from builder.render import collect_outputs, publish_outputs
     from builder.settings import load_settings
+    from builder.video.render import collect_outputs, publish_outputs
 
     settings, _ = load_settings(root / "mkdocs.yml")
     settings = settings.with_overrides(quality="l")
@@ -64,7 +64,7 @@ def seed_cache(root: Path) -> None:
         return publish_outputs(job, render_files, ctx.settings.render_dir)
 
     def copy_notes(concept: Any, notes: str, *, parts: Any, notes_dir: Path, **_: Any) -> Any:
-        from builder.notes import notes_key
+        from builder.notes_pdf import notes_key
 
         key = notes_key(parts)
         if not (notes_dir / key).exists():
@@ -86,9 +86,9 @@ def scenes_by_hand(root: Path) -> None:
     remade when the template changes: so this tree and the baseline render the same scenes,
     under the same keys.
     """
+    from builder.anchor_template import template_notes, template_scene
     from builder.record import write_meta
     from builder.spec import load_concepts
-    from builder.template import template_notes, template_scene
 
     for concept in load_concepts(root / "concepts"):
         folder = root / "scenes" / concept.slug

@@ -120,9 +120,9 @@ def _leaked(work: Path, secret_text: str) -> bool:
 
 def _run(source: str, work: Path, *, guard: bool) -> tuple[int, str]:
     """Run the scene as model code in the sandbox, with or without the guard (no static check)."""
-    from builder.render import scrubbed_env
     from builder.runner import run
     from builder.sandbox import bwrap_argv, prepare_workdir, run_manim
+    from builder.video.render import scrubbed_env
 
     work.mkdir(parents=True)
     (work / "scene.py").write_text(source, encoding="utf-8")

@@ -113,7 +113,7 @@ def _runtime_rows() -> list[dict[str, object]]:
     import test_hostile
 
     from builder.errors import MathreelError
-    from builder.render import render_job, render_scene
+    from builder.video.render import render_job, render_scene
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

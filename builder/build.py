@@ -20,18 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from builder import __version__
-from builder.author import Generated, Slots, generate_concept
 from builder.errors import MathreelError
 from builder.fsutil import project_lock, sweep_partials
-from builder.notes import pandoc_version
+from builder.notes_pdf import pandoc_version
 from builder.record import BuildRecord, ConceptRecord, load_build_record
-from builder.render import manim_version
 from builder.runner import Runner, run
 from builder.settings import Settings
 from builder.spec import Concept, load_concepts
 from builder.stages import BuildContext, LogProgress, Progress, StageFailure
+from builder.stages.generate import Generated, Slots, generate_concept
 from builder.stages.notes import compile_notes
 from builder.stages.render import render_concept, render_variant
+from builder.video.render import manim_version
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def _generate_all(ctx: BuildContext, selected: list[Concept]) -> dict[str, Gener
         max(1, min(settings.model_concurrency + checks, len(selected) or 1))
 
     def one(concept: Concept) -> Generated | StageFailure:
-        result: Generated | StageFailure = generate_concept(ctx, concept, slots)
+        result = generate_concept(ctx, concept, slots)
         ctx.progress.item("generate", concept.slug, "finished")
         return result
 

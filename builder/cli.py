@@ -350,7 +350,7 @@ def _check_policy(args: argparse.Namespace, path: Path) -> Policy:
 def _run_chapters(source: str, scene_class: str, work: Path, *, policy: Policy) -> list[Diagnostic]:
     """What the build runs before rendering: the preflight of each scene (chapter) of the file."""
     from builder.checks.dryrun import preflight_scenes
-    from builder.render import scrubbed_env
+    from builder.video.render import scrubbed_env
 
     runs = preflight_scenes(source, scene_class=scene_class, runner=_runner(), workdir=work / "run",
                             env=scrubbed_env(work / "home"), policy=policy)

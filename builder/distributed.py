@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from builder.errors import MathreelError
-from builder.render import RenderJob, RenderOutput, collect_outputs, publish_outputs, render_into
+from builder.video.render import (
+    RenderJob,
+    RenderOutput,
+    collect_outputs,
+    publish_outputs,
+    render_into,
+)
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ def _tool(name: str, argv: list[str], fix: str) -> Check:
 
 def run_checks(config_file: Path | None) -> list[Check]:
     """All checks, in the order a build needs them."""
-    from builder.render import manim_version
+    from builder.video.render import manim_version
 
     apt = "run `make site` (or apt-get install the packages in scripts/setup-system.sh)"
     checks = []
@@ -60,7 +60,7 @@ def run_checks(config_file: Path | None) -> list[Check]:
 
     checks.append(Check("sandbox", "ok" if bwrap_works() else "warn", describe(),
                         "apt-get install bubblewrap"))
-    from builder import xserver
+    from builder.video import xserver
 
     checks.append(Check("opengl", "ok" if (xserver.available() or os.environ.get("DISPLAY")) else "warn",
                         xserver.describe(), "apt-get install xvfb libgl1-mesa-dri"))
@@ -80,7 +80,7 @@ def _model_check(config_file: Path | None) -> Check:
     if settings.offline:
         return Check("model", "ok", "offline: the anchor template stands in for the model")
     try:
-        from builder.generate.providers import model_available, resolve_model
+        from builder.model.providers import model_available, resolve_model
     except ImportError:
         return Check("model", "warn", "model generation is not available in this version")
     try:

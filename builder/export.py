@@ -11,8 +11,8 @@ from builder.build import load_report
 from builder.errors import MathreelError
 from builder.fsutil import staging_dir
 from builder.keys import make_key
-from builder.render import cached_render
 from builder.settings import Settings
+from builder.video.render import cached_render
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def export_gif(settings: Settings, slug: str, out: Path | None = None, *, start:
     The GIF is cached under `.cache/export/<key>/` (the render, the window, size and rate), then
     copied to `out` (default: `<slug>.gif`, or `<slug>-chapter-N.gif`, in the current folder).
     """
-    from builder.media import write_gif
+    from builder.video.media import write_gif
 
     record = load_report(settings).concepts.get(slug)
     if record is None or not record.render_key:

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.chapters import Chapter
 from builder.fsutil import read_json, write_json
+from builder.video.chapters import Chapter
 
 log = logging.getLogger(__name__)
 

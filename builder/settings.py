@@ -175,7 +175,7 @@ def _flag(setting: str, when_set: bool, *, words: tuple[str, ...]) -> EnvVar:
 
 
 #: The settings the environment overrides. MATHREEL_BASE_URL, MATHREEL_MODEL and MATHREEL_API_KEY
-#: are read where the model is resolved (builder.generate.providers.resolve_model), with the key.
+#: are read where the model is resolved (builder.model.providers.resolve_model), with the key.
 ENV_VARS: dict[str, EnvVar] = {
     "MATHREEL_QUALITY": EnvVar("quality", _choice, lambda value: str(value) if value in QUALITY_FLAGS else None),
     "MATHREEL_JOBS": EnvVar("jobs", _count,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from builder.build import load_report
-from builder.notes import cached_notes
-from builder.render import cached_render
+from builder.notes_pdf import cached_notes
 from builder.scenes import read_entry
 from builder.settings import load_settings
 from builder.spec import load_concepts
+from builder.video.render import cached_render
 
 
 def status_rows(config_file: Path) -> list[tuple[str, str, str, str, str, str]]:

@@ -12,7 +12,7 @@ import pytest
 from conftest import make_project
 
 from builder.build import BuildOptions, build
-from builder.media import probe
+from builder.video.media import probe
 
 pytestmark = pytest.mark.integration
 

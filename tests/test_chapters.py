@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from builder.chapters import (
+from builder.video.chapters import (
     Chapter,
     chapters_vtt,
     join_videos,
     read_sections,
     scene_chapters,
 )
-from builder.media import CodecMissing, probe, write_gif, write_webm
+from builder.video.media import CodecMissing, probe, write_gif, write_webm
 
 RED, GREEN, BLUE = (220, 40, 40), (40, 200, 60), (40, 60, 220)
 
@@ -90,7 +90,7 @@ def three_parts(tmp_path: Path) -> list[Path]:
 def test_join_alike_parts_copies_packets_with_exact_bounds(three_parts: list[Path], tmp_path: Path,
                                                            caplog: pytest.LogCaptureFixture) -> None:
     out = tmp_path / "site" / "joined.mp4"
-    with caplog.at_level(logging.WARNING, logger="builder.chapters"):
+    with caplog.at_level(logging.WARNING, logger="builder.video.chapters"):
         bounds = join_videos(three_parts, out)
     assert not caplog.records, "alike parts must be copied, not re-encoded"
     assert bounds == pytest.approx([0.0, 20 / 15, 50 / 15, 75 / 15], abs=1e-9)
@@ -122,7 +122,7 @@ def test_join_unlike_parts_reencodes(three_parts: list[Path], tmp_path: Path,
                                      rate: int, frames: int, seconds: float) -> None:
     odd = make_video(tmp_path / "odd.mp4", GREEN, frames, size=size, rate=rate)
     out = tmp_path / "joined.mp4"
-    with caplog.at_level(logging.WARNING, logger="builder.chapters"):
+    with caplog.at_level(logging.WARNING, logger="builder.video.chapters"):
         bounds = join_videos([three_parts[0], odd, three_parts[2]], out)
     assert any("re-encoding" in r.getMessage() for r in caplog.records)
     total = 20 / 15 + seconds + 25 / 15
@@ -347,7 +347,7 @@ class Scene3(Scene2):
 
 
 def test_chapter_code_changes_only_with_what_the_chapter_uses() -> None:
-    from builder.chapters import chapter_code
+    from builder.video.chapters import chapter_code
 
     names = ["Scene1", "Scene2", "Scene3"]
     first, second, third = (chapter_code(STORY, n, names) for n in names)

@@ -170,8 +170,8 @@ def test_correct_answers_run_clean_in_the_preflight(tmp_path: Path) -> None:
 
     from builder.checks import check_scene
     from builder.checks.dryrun import preflight_scenes
-    from builder.render import scrubbed_env
     from builder.runner import run
+    from builder.video.render import scrubbed_env
 
     chosen = [a for a in PUBLISH if a.path.name in ("saddle_surface_camera.py", "fourier_story_six_scenes.py")]
     assert len(chosen) == 2

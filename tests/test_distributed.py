@@ -9,7 +9,7 @@ import pytest
 from conftest import make_project
 
 from builder.build import BuildOptions, build
-from builder.render import cached_render
+from builder.video.render import cached_render
 
 pytestmark = pytest.mark.integration
 

@@ -27,8 +27,8 @@ from modelserver import RecordedRequest, Reply, ok, running_model_server
 from builder.errors import LockError
 from builder.faults import KILL_AT, KILL_MARKER, POINTS
 from builder.fsutil import atomic_write_text, project_lock, staging_dir
-from builder.notes import cached_notes, notes_key
-from builder.render import cached_render
+from builder.notes_pdf import cached_notes, notes_key
+from builder.video.render import cached_render
 
 CHANGED = "geometric-series"  # the concept each round changes; the other one stays as it was
 UNCHANGED = "euler-identity"

@@ -28,9 +28,9 @@ from types import ModuleType
 
 import pytest
 
-from builder.render import scrubbed_env
 from builder.runner import Completed, run
 from builder.sandbox import bwrap_argv, bwrap_works, prepare_workdir
+from builder.video.render import scrubbed_env
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "builder" / "templates"

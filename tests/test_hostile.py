@@ -19,7 +19,7 @@ import pytest
 
 from builder.checks import check_scene
 from builder.errors import RenderError
-from builder.render import render_job, render_scene
+from builder.video.render import render_job, render_scene
 
 HEAD = "from manim import *\n"
 
@@ -180,8 +180,8 @@ def listener() -> int:
 @pytest.mark.integration
 def test_sandbox_contains_what_the_static_check_would_have_stopped(
         tmp_path: Path, listener: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    from builder import render as render_module
     from builder.sandbox import bwrap_works
+    from builder.video import render as render_module
 
     assert bwrap_works(), "bubblewrap must work here: make test installs it"
     monkeypatch.setenv("OPENAI_API_KEY", "sk-must-not-leak")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from builder import render
+from builder.anchor_template import template_key_parts
 from builder.keys import canonical_json, explain_change, make_key
 from builder.spec import Concept, validate_text
-from builder.template import template_key_parts
+from builder.video import render
 
 SCENE = '''from manim import *
 

@@ -20,8 +20,8 @@ from modelserver import (
     status,
 )
 
-from builder.generate import client as client_module
-from builder.generate.client import (
+from builder.model import client as client_module
+from builder.model.client import (
     BadAnswer,
     Generation,
     ModelAuthError,
@@ -36,14 +36,14 @@ from builder.generate.client import (
     generate,
     repair,
 )
-from builder.generate.prompt import (
+from builder.model.prompt import (
     build_messages,
     build_repair_messages,
     generation_key_parts,
     python_literal,
     template_hash,
 )
-from builder.generate.providers import ModelSettings, resolve_model
+from builder.model.providers import ModelSettings, resolve_model
 from builder.spec import Anchor, Concept, SceneOptions
 
 # Loaded by tests/conftest.py too; naming it here lets this file run on its own.
@@ -485,7 +485,7 @@ def test_template_hash_and_key_parts() -> None:
 
 
 def test_importing_the_client_does_not_import_openai() -> None:
-    code = "import sys, builder.generate, builder.generate.client; assert 'openai' not in sys.modules"
+    code = "import sys, builder.model, builder.model.client; assert 'openai' not in sys.modules"
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root,
                    env={**os.environ, "PYTHONPATH": str(root)})

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from builder.errors import NotesError
-from builder.notes import (
+from builder.notes_pdf import (
     NotesOutput,
     build_notes,
     format_time,

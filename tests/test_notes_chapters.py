@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.notes import (
+from builder.notes_pdf import (
     NotesOutput,
     build_notes,
     notes_key,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from builder.generate.parse import parse_answer, split_reasoning
+from builder.model.parse import parse_answer, split_reasoning
 
 CLS = "PythagorasScene"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from builder.checks.dryrun import Preflight, anchor_times, preflight, tex_tokens
-from builder.render import scrubbed_env
 from builder.runner import CountingRunner
 from builder.runner import run as real_run
 from builder.sandbox import run_manim
+from builder.video.render import scrubbed_env
 
 SCENE = "Demo"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from builder.errors import ConfigError
-from builder.generate.providers import (
+from builder.model.providers import (
     NO_KEY_NEEDED,
     PRESETS,
     ModelSettings,

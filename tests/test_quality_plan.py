@@ -9,7 +9,7 @@ import pytest
 from conftest import make_project
 
 from builder.build import BuildOptions, build
-from builder.render import plan_quality
+from builder.video.render import plan_quality
 
 EST = {"l": 20.0, "m": 200.0, "h": 900.0, "k": 3000.0}
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from builder.chapters import Chapter
 from builder.record import (
     SCHEMA,
     AnchorTime,
@@ -24,6 +23,7 @@ from builder.record import (
     load_build_record,
     read_render_info,
 )
+from builder.video.chapters import Chapter
 
 RECORD = ConceptRecord(
     slug="euler", title="Euler", status="built", provenance="model", generator="m",
@@ -79,7 +79,7 @@ def test_one_damaged_concept_record_leaves_the_others(tmp_path: Path, caplog: py
 
 
 def test_tokens_read_the_shape_the_generate_stage_writes() -> None:
-    # builder.author.generate_with_repair sums usage into exactly this dict.
+    # builder.stages.generate.generate_with_repair sums usage into exactly this dict.
     facts = SceneFacts.from_meta({"tokens": {"prompt": 900, "completion": 400, "reasoning": 250},
                                   "attempts": [{"attempt": 1, "ok": False, "diagnostics": "E1"},
                                                {"attempt": 2, "ok": True}],

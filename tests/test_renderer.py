@@ -9,9 +9,9 @@ import pytest
 from conftest import RecordingProgress, cache_snapshot, make_project, published
 
 from builder.build import BuildOptions, build
-from builder.render import cached_render
-from builder.renderer import choose, frame_difference, is_three_d
 from builder.runner import Completed, CountingRunner, manim_scene_args
+from builder.video.choose import choose, frame_difference, is_three_d
+from builder.video.render import cached_render
 
 SURFACE = '''from manim import *
 
@@ -87,7 +87,7 @@ def test_auto_decides_from_one_preflight_without_rendering_and_caches(tmp_path: 
     ({"three_d": 64, "frame_s": 0.02, "video_seconds": 60}, "h", "opengl", "frames of 3D"),
 ])
 def test_decide_from_facts(facts: dict[str, object], quality: str, renderer: str, why: str) -> None:
-    from builder.renderer import decide
+    from builder.video.choose import decide
 
     choice = decide(facts, quality)
     assert choice.renderer == renderer and why in choice.reason, choice.reason

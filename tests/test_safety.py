@@ -575,7 +575,7 @@ def test_combined_legitimate_scene_passes_the_static_checks() -> None:
 
 @pytest.mark.integration
 def test_combined_legitimate_scene_renders(tmp_path: Path) -> None:
-    from builder.render import render_job, render_scene
+    from builder.video.render import render_job, render_scene
 
     result = check_scene(COMBINED, scene_class="Demo", latex=False)
     assert result.ok

@@ -112,8 +112,8 @@ def test_every_sample_scene_runs_to_the_end(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from builder.checks.dryrun import anchor_times, preflight_scenes
-    from builder.render import scrubbed_env
     from builder.runner import run
+    from builder.video.render import scrubbed_env
 
     def check(slug: str) -> list[str]:
         source = (REPO / "scenes" / slug / "scene.py").read_text(encoding="utf-8")

@@ -179,7 +179,7 @@ def hostile_work(tmp_path: Path) -> Path:
 
 def test_only_regular_formula_files_cross_into_the_shared_tex_cache(hostile_work: Path,
                                                                    tmp_path: Path) -> None:
-    from builder.render import publish_tex
+    from builder.video.render import publish_tex
 
     shared = tmp_path / "shared-tex"
     refused = publish_tex(hostile_work, hostile_work / "Tex", shared)
@@ -189,7 +189,7 @@ def test_only_regular_formula_files_cross_into_the_shared_tex_cache(hostile_work
 
 
 def test_layout_json_through_a_link_is_not_read(hostile_work: Path) -> None:
-    from builder.render import read_layout
+    from builder.video.render import read_layout
 
     assert read_layout(hostile_work) == []
     (hostile_work / "layout.json").unlink()
@@ -201,7 +201,7 @@ def test_layout_json_through_a_link_is_not_read(hostile_work: Path) -> None:
 
 def test_a_linked_video_or_media_folder_is_not_taken(hostile_work: Path, tmp_path: Path) -> None:
     from builder.errors import RenderError
-    from builder.render import render_job, take_video
+    from builder.video.render import render_job, take_video
 
     job = render_job("hostile", "", "Scene", "l")
     with pytest.raises(RenderError, match="rendered nothing"):
@@ -249,8 +249,8 @@ def test_renders_read_formulas_from_the_shared_tex_cache_without_copying_it(tmp_
     """A formula compiled once is read from the read-only shared cache, not compiled again."""
     from PIL import Image
 
-    from builder.media import ink
-    from builder.render import render_job, render_scene
+    from builder.video.media import ink
+    from builder.video.render import render_job, render_scene
 
     shared = tmp_path / "tex"
     first = render_scene(render_job("formula", FORMULA_SCENE.format(wait=0.5), "FormulaScene", "l"),

@@ -160,7 +160,7 @@ MODEL_SAMPLES: dict[str, Any] = {
 
 
 def test_the_model_schema_is_the_resolvers() -> None:
-    from builder.generate.providers import SETTING_KEYS
+    from builder.model.providers import SETTING_KEYS
 
     assert model_keys() == list(SETTING_KEYS)
     assert set(MODEL_SAMPLES) == set(model_keys())
@@ -173,7 +173,7 @@ def test_each_model_key_is_accepted(tmp_path: Path, key: str) -> None:
 
 
 def test_a_full_model_block_resolves(tmp_path: Path) -> None:
-    from builder.generate.providers import resolve_model
+    from builder.model.providers import resolve_model
 
     settings, _ = load_settings(project(tmp_path, {"model": MODEL_SAMPLES}), env={})
     assert settings.model == MODEL_SAMPLES

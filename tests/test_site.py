@@ -22,12 +22,12 @@ from mkdocs.config import load_config
 
 from builder.build import BuildOptions, BuildRecord, build
 from builder.record import ConceptRecord, RenderInfo
-from builder.render import RenderOutput
 from builder.scenes import SceneEntry
 from builder.site.gallery import GalleryItem
 from builder.site.pages import bar_chart, concept_markdown, gallery_html, report_markdown, theme_env
 from builder.site.sanitize import clean_html, render_notes
 from builder.spec import Anchor, Concept
+from builder.video.render import RenderOutput
 
 HOSTILE_NOTES = r"""# Hostile notes
 
@@ -77,7 +77,7 @@ HOSTILE_META = {
     "provider": "openai",
     "generator": "test-model",
     "scene_class": "HostileNotesScene",
-    # The shape builder.author writes (generate_with_repair): tokens summed over the calls.
+    # The shape builder.stages.generate writes (generate_with_repair): tokens summed over the calls.
     "date": "2025-01-02T03:04:05+00:00",
     "tokens": {"prompt": 1200, "completion": 800, "reasoning": 300},
     "attempts": [
@@ -352,7 +352,7 @@ def test_failed_page_keeps_the_last_good_video(env: Environment) -> None:
 
 
 def test_provenance_card_shows_the_token_split_the_author_writes(env: Environment) -> None:
-    # builder.author sums each call's usage into {"prompt", "completion", "reasoning"}.
+    # builder.stages.generate sums each call's usage into {"prompt", "completion", "reasoning"}.
     item = _item()
     entry = replace(item.entry, meta={**item.entry.meta, "tokens": {"prompt": 1200, "completion": 800,  # type: ignore[union-attr]
                                                                       "reasoning": 300}})

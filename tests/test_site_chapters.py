@@ -14,13 +14,13 @@ from conftest import REPO
 from jinja2 import Environment
 from mkdocs.config import load_config
 
-from builder.chapters import Chapter
 from builder.record import RENDER_JSON, ConceptRecord, RenderInfo
-from builder.render import RenderOutput, cached_render
 from builder.settings import Settings
 from builder.site.gallery import GalleryItem, _item, chapter_at
 from builder.site.pages import concept_markdown, theme_env
 from builder.spec import Anchor, Concept
+from builder.video.chapters import Chapter
+from builder.video.render import RenderOutput, cached_render
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 CHAPTERS = (Chapter("A circle", 0.0, 1.0, "Scene1"), Chapter(HOSTILE, 1.0, 3.0, "Scene2"),

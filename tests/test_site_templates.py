@@ -21,8 +21,7 @@ from jinja2 import BaseLoader, Environment
 from mkdocs.config import load_config
 from mkdocs.utils.meta import get_data
 
-from builder.chapters import Chapter
-from builder.notes import NotesOutput
+from builder.notes_pdf import NotesOutput
 from builder.record import (
     BuildRecord,
     ConceptRecord,
@@ -31,7 +30,6 @@ from builder.record import (
     RenderFacts,
     RenderInfo,
 )
-from builder.render import RenderOutput
 from builder.scenes import SceneEntry
 from builder.settings import load_settings
 from builder.site.gallery import GalleryItem, Variant
@@ -46,6 +44,8 @@ from builder.site.pages import (
 )
 from builder.spec import Anchor, Concept
 from builder.stages.pages import write_pages
+from builder.video.chapters import Chapter
+from builder.video.render import RenderOutput
 
 PARTIALS = REPO / "site_overrides" / "partials"
 X = "<script>alert(1)</script>"

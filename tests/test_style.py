@@ -87,7 +87,7 @@ def test_palette_and_type_scale(style: ModuleType) -> None:
 
 
 def test_the_prompt_names_only_what_the_module_has() -> None:
-    from builder.generate.prompt import STYLE_NOTE, allowed_imports, allowed_imports_text
+    from builder.model.prompt import STYLE_NOTE, allowed_imports, allowed_imports_text
 
     module = import_scene_module("mathreel_style")
     assert module is not None
@@ -148,8 +148,8 @@ def test_the_checks_know_the_names_it_binds() -> None:
 
 
 def test_samples_and_the_anchor_template_import_it_instead_of_copying() -> None:
+    from builder.anchor_template import template_scene
     from builder.spec import load_concepts
-    from builder.template import template_scene
 
     sources = {p.parent.name: p.read_text(encoding="utf-8") for p in (REPO / "scenes").glob("*/scene.py")}
     concept = load_concepts(REPO / "tests" / "fixtures" / "tiny" / "concepts")[0]
@@ -179,8 +179,8 @@ def tiny_build(tmp_path_factory: pytest.TempPathFactory, render_pool: RenderPool
 
 @pytest.mark.integration
 def test_a_scene_importing_the_module_renders_in_the_sandbox(tiny_build: tuple[Path, Any]) -> None:
-    from builder.render import VIDEO
     from builder.sandbox import bwrap_works
+    from builder.video.render import VIDEO
 
     root, report = tiny_build
     for slug in ("euler-identity", "geometric-series"):

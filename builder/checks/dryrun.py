@@ -152,7 +152,7 @@ def preflight(source: str, *, scene_class: str, runner: Runner, workdir: Path, e
 def _publish(workdir: Path, tex_cache: Path | None) -> None:
     """New formulas of the run into the shared TeX cache (plain files only, as a render does)."""
     if tex_cache is not None:
-        from builder.render import publish_tex
+        from builder.video.render import publish_tex
 
         publish_tex(workdir, workdir / "Tex", tex_cache)
 
@@ -244,7 +244,7 @@ def _result(diags: tuple[Diagnostic, ...], workdir: Path, facts: PreflightFacts,
 
 def layout_warnings(workdir: Path) -> tuple[Diagnostic, ...]:
     """Off-frame or overlapping text the run's layout probe recorded, as warnings."""
-    from builder.render import read_layout
+    from builder.video.render import read_layout
 
     out = []
     for warning in read_layout(Path(workdir)):

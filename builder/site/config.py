@@ -16,7 +16,7 @@ from mkdocs.config.base import ValidationError
 class ModelConfig(base.Config):  # type: ignore[no-untyped-call]
     """The `model:` block: which OpenAI-compatible endpoint writes the scenes.
 
-    Values are checked (ranges, URLs, provider names) by `builder.generate.providers.resolve_model`,
+    Values are checked (ranges, URLs, provider names) by `builder.model.providers.resolve_model`,
     which also applies the presets and the MATHREEL_BASE_URL / MATHREEL_MODEL / MATHREEL_API_KEY
     variables; a key left out takes the preset's or the default value.
     """

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from builder.chapters import Chapter
-from builder.notes import NotesOutput, cached_notes
+from builder.notes_pdf import NotesOutput, cached_notes
 from builder.record import (
     META_FILE,
     Attempt,
@@ -21,10 +20,11 @@ from builder.record import (
     Tokens,
     load_build_record,
 )
-from builder.render import RenderOutput, cached_render
 from builder.scenes import SceneEntry, read_entry
 from builder.settings import Settings
 from builder.spec import Concept, load_concepts
+from builder.video.chapters import Chapter
+from builder.video.render import RenderOutput, cached_render
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from builder.errors import NotesError
 from builder.keys import explain_change
-from builder.notes import build_notes, cached_notes, notes_key, notes_key_parts, pandoc_version
+from builder.notes_pdf import build_notes, cached_notes, notes_key, notes_key_parts, pandoc_version
 from builder.record import NotesFacts
 from builder.scenes import SceneEntry
 from builder.spec import Concept

@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from builder.errors import MathreelError, RenderError
 from builder.keys import explain_change
 from builder.record import AnchorTime, ConceptRecord, RendererDecision, RenderFacts, VariantRecord
-from builder.render import (
+from builder.scenes import SceneEntry, update_meta
+from builder.spec import Concept
+from builder.stages import BuildContext, StageFailure
+from builder.video.render import (
     QualityPlan,
     RenderJob,
     RenderOutput,
@@ -26,9 +29,6 @@ from builder.render import (
     render_job,
     render_scene,
 )
-from builder.scenes import SceneEntry, update_meta
-from builder.spec import Concept
-from builder.stages import BuildContext, StageFailure
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,6 @@ def render_concept(ctx: BuildContext, concept: Concept, entry: SceneEntry) -> Re
         except MathreelError as exc:
             progress.item("render", concept.slug, "warn", f"no WebM: {str(exc).splitlines()[0]}")
         else:
-            from dataclasses import replace
-
             facts = replace(facts, webm_key=webm_key)
             if made:
                 redone.append("webm: new")
@@ -136,7 +134,7 @@ def _quality_plan(entry: SceneEntry, quality: str, ctx: BuildContext) -> Quality
 def choose_renderer(ctx: BuildContext, concept: Concept, entry: SceneEntry, scene_class: str,
                     quality: str) -> Any:
     """The renderer for a scene (auto: from the preflight's facts, measured once)."""
-    from builder.renderer import Choice, choose
+    from builder.video.choose import Choice, choose
 
     settings = ctx.settings
     facts = entry.meta.get("preflight")
@@ -162,8 +160,6 @@ def _render_one(ctx: BuildContext, concept: Concept, entry: SceneEntry, scene_cl
                 quality: str, previous: ConceptRecord | None, decision: RendererDecision,
                 redone: list[str]) -> tuple[RenderOutput, dict[str, Any], RendererDecision]:
     """Render a one-scene concept; OpenGL falls back to Cairo (remembered, so tried once)."""
-    from dataclasses import replace
-
     render_dir = ctx.settings.render_dir
     job = _job(ctx, concept.slug, entry, scene_class, quality, decision.renderer)
     output = cached_render(render_dir, job.key)
@@ -215,9 +211,9 @@ def _render_chapters(ctx: BuildContext, concept: Concept, entry: SceneEntry,
                      previous: ConceptRecord | None, redone: list[str]
                      ) -> tuple[RenderOutput, dict[str, Any]]:
     """Render each chapter (cached by its own key, in parallel), then join them into one video."""
-    from builder.chapters import chapter_code
     from builder.checks.contract import scene_classes
-    from builder.render import join_chapters
+    from builder.video.chapters import chapter_code
+    from builder.video.render import join_chapters
 
     names = [name for name, _ in scenes]
     render_dir = ctx.settings.render_dir
@@ -266,7 +262,7 @@ def _webm(ctx: BuildContext, output: RenderOutput, slug: str) -> tuple[str, bool
     """The VP9 WebM beside a render's MP4, cached under its own key: (key, made now)."""
     from builder.fsutil import staging_dir
     from builder.keys import make_key
-    from builder.media import write_webm
+    from builder.video.media import write_webm
 
     key = make_key("webm", {"render": output.key, "codec": "vp9"})
     final = ctx.settings.cache_dir / "webm" / key
@@ -313,7 +309,7 @@ def _failed(ctx: BuildContext, slug: str, exc: Exception) -> StageFailure:
 
 def render_variant(ctx: BuildContext, concept: Concept, name: str, entry: SceneEntry) -> VariantRecord:
     """Render one model variant of a concept (no notes PDF: the main scene's notes stand)."""
-    from builder.author import variant_name
+    from builder.stages.generate import variant_name
 
     folder = variant_name(name)
     job = _job(ctx, f"{concept.slug}@{folder}", entry, entry.scene_class or concept.scene_class,

@@ -22,15 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from builder import __version__
+from builder.anchor_template import GENERATOR, template_key_parts, template_notes, template_scene
 from builder.errors import GenerateError, MathreelError
 from builder.keys import explain_change, make_key
-from builder.render import manim_version, scrubbed_env
 from builder.runner import Runner, run
 from builder.sandbox import SANDBOXED, Policy, require
 from builder.scenes import SceneEntry, read_entry, update_meta, write_entry
 from builder.settings import Settings
 from builder.spec import Concept
-from builder.template import GENERATOR, template_key_parts, template_notes, template_scene
+from builder.stages import BuildContext, StageFailure
+from builder.video.render import manim_version, scrubbed_env
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def model_for(concept: Concept, settings: Settings, env: Mapping[str, str],
     """The concept's model settings when a model may be called; None offline or without a key."""
     if settings.offline:
         return None
-    from builder.generate.providers import model_available, resolve_model
+    from builder.model.providers import model_available, resolve_model
 
     primary = concept.models[0] if concept.models else concept.model
     model = resolve_model(settings.model, override=override or primary, env=env)
@@ -141,7 +142,7 @@ def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *
 
 def _no_model_reason(concept: Concept, settings: Settings, env: Mapping[str, str]) -> str:
     """Why no model is called for a concept, naming the variable to set (never its value)."""
-    from builder.generate.providers import missing_key_message, resolve_model
+    from builder.model.providers import missing_key_message, resolve_model
 
     primary = concept.models[0] if concept.models else concept.model
     try:
@@ -178,7 +179,7 @@ def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry |
            regenerate: bool, runner: Runner, env: Mapping[str, str],
            on_progress: ProgressHook | None, *, store: Path | None = None, name: str | None = None,
            fallback: bool = True, slots: Slots | None = None) -> Authored:
-    from builder.generate.prompt import generation_key_parts
+    from builder.model.prompt import generation_key_parts
 
     version = manim_version()
     parts = generation_key_parts(concept, model, manim_version=version)
@@ -299,7 +300,7 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
                          slots: Slots | None = None) -> Repaired:
     """Ask the model, check the answer, send failures back; at most `repair_attempts` repairs."""
     from builder.checks.diagnostics import format_diagnostics
-    from builder.generate.client import generate, repair
+    from builder.model.client import generate, repair
 
     version = manim_version()
     started = time.monotonic()
@@ -376,10 +377,9 @@ class Generated:
     variant_failures: tuple[str, ...] = ()
 
 
-def generate_concept(ctx: Any, concept: Concept, slots: Slots | None = None) -> Generated | Any:
-    """Generate stage for one concept (`ctx` is the build's BuildContext): Generated or StageFailure."""
-    from builder.stages import StageFailure
-
+def generate_concept(ctx: BuildContext, concept: Concept,
+                     slots: Slots | None = None) -> Generated | StageFailure:
+    """Generate stage for one concept: the scene to render (and its variants), or the failure."""
     settings, progress = ctx.settings, ctx.progress
     try:
         authored = ensure_scene(concept, settings, ctx.titles, regenerate=ctx.regenerate,

@@ -5,14 +5,14 @@ Only `client` imports `openai`, and only inside its functions, so importing this
 
 from __future__ import annotations
 
-from builder.generate.parse import ParsedAnswer, parse_answer
-from builder.generate.prompt import (
+from builder.model.parse import ParsedAnswer, parse_answer
+from builder.model.prompt import (
     build_messages,
     build_repair_messages,
     generation_key_parts,
     template_hash,
 )
-from builder.generate.providers import (
+from builder.model.providers import (
     PRESETS,
     ModelSettings,
     api_key,

@@ -17,8 +17,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from builder.media import atomic_output
 from builder.pyast import parse_python
+from builder.video.media import atomic_output
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from builder.chapters import Chapter, chapters_vtt, read_sections
 from builder.errors import RenderError, ToolError, ToolTimeout
 from builder.faults import checkpoint
 from builder.fsutil import (
@@ -28,6 +27,7 @@ from builder.record import Frame, RenderInfo, read_render_info, write_render_inf
 from builder.runner import Runner, run
 from builder.sandbox import SANDBOXED, SCENE_LIMITS, Policy, SandboxUnavailable, run_manim
 from builder.settings import QUALITY_FLAGS
+from builder.video.chapters import Chapter, chapters_vtt, read_sections
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def prepare_work(job: RenderJob, work: Path, tex_dir: Path) -> tuple[Path, dict[
         "[CLI]\nnotify_outdated_version = False\ntex_dir = Tex\n", encoding="utf-8")
     env = scrubbed_env(work / "home")
     if job.renderer == "opengl":
-        from builder.xserver import display
+        from builder.video.xserver import display
 
         env["DISPLAY"] = display()
     return private_tex, env
@@ -348,7 +348,7 @@ def render_scene(job: RenderJob, *, render_dir: Path, tex_dir: Path, timeout: fl
 def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
                 runner: Runner = run) -> None:
     """Render into an empty folder: video, poster, preview, storyboard and render.json."""
-    from builder.media import choose_poster, make_preview, make_storyboard, probe
+    from builder.video.media import choose_poster, make_preview, make_storyboard, probe
 
     work = stage / "work"
     try:
@@ -390,7 +390,7 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
     if job.renderer == "opengl":
         from PIL import Image
 
-        from builder.media import ink
+        from builder.video.media import ink
 
         with Image.open(stage / POSTER) as poster:
             if ink(poster) < 0.002:
@@ -476,8 +476,8 @@ def join_chapters(slug: str, parts: list[RenderOutput], scenes: list[tuple[str, 
     storyboard grouped by chapter, render.json) plus chapters.vtt; joining is cheap, so a change
     to one chapter re-renders that chapter and joins again.
     """
-    from builder.chapters import join_videos, scene_chapters
-    from builder.media import probe
+    from builder.video.chapters import join_videos, scene_chapters
+    from builder.video.media import probe
 
     key = chapters_key(parts, [title for _, title in scenes])
     cached = cached_render(render_dir, key)
@@ -532,7 +532,7 @@ def _best_poster(parts: list[RenderOutput], dest: Path) -> None:
     """The chapter poster that shows the most (the parts' posters were chosen the same way)."""
     from PIL import Image
 
-    from builder.media import ink
+    from builder.video.media import ink
 
     best: tuple[float, Path] | None = None
     for part in parts:

@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any
 
 from builder.errors import GenerateError
-from builder.generate.providers import ModelSettings
+from builder.model.providers import ModelSettings
 from builder.spec import Anchor, Concept
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def _fence_for(*texts: str) -> str:
 @cache
 def _template_bytes(name: str) -> bytes:
     try:
-        return (resources.files("builder.generate") / "prompts" / name).read_bytes()
+        return (resources.files("builder.model") / "prompts" / name).read_bytes()
     except OSError as exc:
         raise GenerateError(f"the prompt template {name} is missing from the package ({exc.strerror}): "
                             "reinstall mathreel") from None

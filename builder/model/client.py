@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from builder.errors import GenerateError
 from builder.faults import checkpoint
-from builder.generate.parse import ParsedAnswer, parse_answer, split_reasoning
-from builder.generate.prompt import build_messages, build_repair_messages
-from builder.generate.providers import (
+from builder.model.parse import ParsedAnswer, parse_answer, split_reasoning
+from builder.model.prompt import build_messages, build_repair_messages
+from builder.model.providers import (
     ENV_API_KEY,
     ENV_MODEL,
     NO_KEY_NEEDED,

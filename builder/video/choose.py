@@ -25,9 +25,9 @@ from typing import Any
 
 from builder.fsutil import read_json, write_json
 from builder.keys import make_key, sha256_text
-from builder.render import manim_version, scrubbed_env
 from builder.runner import Runner, run
 from builder.sandbox import SANDBOXED, Policy
+from builder.video.render import manim_version, scrubbed_env
 
 log = logging.getLogger(__name__)
 
