@@ -159,12 +159,14 @@ def three_d(*, quick: bool) -> Result:
         result["figures"] += [
             figure("OpenGL (Mesa, every core) / Cairo", [g / c for g, c in zip(gl, cairo, strict=True)],
                    unit="x", baseline="Cairo render of the same scene", command=command_line(render_argv("opengl")),
-                   parts={"Cairo": cairo, "OpenGL": gl}),
+                   goal=("<=", 0.7), parts={"Cairo": cairo, "OpenGL": gl}),
             figure("OpenGL (Mesa, LP_NUM_THREADS=1) / Cairo", [g / c for g, c in zip(gl_one, cairo, strict=True)],
                    unit="x", baseline="Cairo render of the same scene (one core each)",
-                   parts={"OpenGL, one Mesa thread": gl_one}),
+                   goal=("<=", 1.0), parts={"OpenGL, one Mesa thread": gl_one},
+                   note="one core each: OpenGL must not win by using the second core alone"),
             figure("frame similarity, OpenGL against Cairo", similar, unit="%",
-                   baseline="the Cairo video's frames at 20, 40, 60, 80, 95% of its length"),
+                   baseline="the Cairo video's frames at 20, 40, 60, 80, 95% of its length",
+                   goal=(">=", 95.0)),
         ]
         if not quick:
             total, buckets, top = profile_cairo(work / "profile")

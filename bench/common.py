@@ -89,8 +89,19 @@ def figure(label: str, samples: list[float], *, unit: str, baseline: str,
 def new_result(name: str, *, command: str, scope: str, quick: bool) -> Result:
     """The common head of a result file: what ran, where, when."""
     return {"name": name, "command": command, "scope": scope, "quick": quick,
-            "date": _dt.date.today().isoformat(), "machine": machine(),
+            "date": _dt.date.today().isoformat(), "machine": machine(), "commit": commit(),
             "figures": [], "tables": [], "notes": []}
+
+
+def commit() -> str:
+    """The commit of the code measured (`-dirty` when builder/ or bench/ has uncommitted changes)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    sha = git("rev-parse", "--short=7", "HEAD")
+    dirty = git("status", "--porcelain", "--", "builder", "bench/common.py", "bench/bench_*.py")
+    return f"{sha}-dirty" if sha and dirty else sha
 
 
 def save_result(result: Result) -> Path:

@@ -161,7 +161,8 @@ def render_section(index: int, title: str, what: str, result: dict[str, Any] | N
         return "\n".join(lines) + "\n"
     m = result.get("machine") or {}
     quick = " (quick subset)" if result.get("quick") else ""
-    lines.append(f"Measured {result.get('date', '?')} on {m.get('cores', '?')} cores "
+    at = f" at commit {result['commit']}" if result.get("commit") else ""
+    lines.append(f"Measured {result.get('date', '?')}{at} on {m.get('cores', '?')} cores "
                  f"({m.get('cpu', '?')}), Python {m.get('python', '?')}{quick}: "
                  f"`{result.get('command', '?')}`. Scope: {result.get('scope', '-')}.")
     body = _figures(result)

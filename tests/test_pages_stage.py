@@ -42,6 +42,15 @@ def test_pages_are_files_written_once_and_pruned_when_a_concept_goes(tmp_path: P
     assert (written, removed) == (0, 0) and unchanged >= len(slugs) + 2
     assert stamps == {p: p.stat().st_mtime_ns for p in docs.rglob("*") if p.is_file()}
 
+    # A later build that changed nothing but its own time rewrites the report page alone.
+    from builder.record import BuildRecord, load_build_record
+
+    settings, _ = load_settings(root / "mkdocs.yml", env={})
+    BuildRecord(concepts=load_build_record(settings.report_path).concepts,
+                started="2031-01-01T00:00:00+00:00").save(settings.report_path)
+    written, _, _ = _write(root)
+    assert written == 1 and "2031-01-01" in (docs / "report" / "index.md").read_text(encoding="utf-8")
+
     # A concept removed from concepts/ loses its page; a stray file in an owned folder goes too.
     (root / "concepts" / f"{slugs[0]}.yaml").unlink()
     (docs / "concepts" / "stray.md").write_text("x", encoding="utf-8")

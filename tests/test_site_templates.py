@@ -130,7 +130,7 @@ def test_every_template_autoescapes(recording_env: tuple[Environment, Recording]
     summaries = {"other": f"other summary {X}"}
     report = BuildRecord(concepts={}, started=f"start {X}", seconds=1, versions={f"k {X}": f"v {X}"},
                          site_error=f"site {X}")
-    pages = [concept_markdown(item, titles, ["other"], summaries=summaries, built=f"built {X}", env=env)
+    pages = [concept_markdown(item, titles, ["other"], summaries=summaries, env=env)
              for item in items]
     pages += [index_markdown(items, env=env), report_markdown(items, report, env=env)]
     html = [_page_html(page) for page in pages]

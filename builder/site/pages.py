@@ -40,16 +40,22 @@ TEMPLATE = "partials/mathreel-{}.html"
 # --------------------------------------------------------------------------- templates
 
 
-def theme_env(mkdocs_config: MkDocsConfig) -> Environment:
+def theme_env(mkdocs_config: MkDocsConfig, cache_dir: Path | None = None) -> Environment:
     """The theme's Jinja environment, built as MkDocs builds it for its own templates.
 
     Its loader searches the theme's custom_dir (`site_overrides/`) before Material's
     templates, so a user's `partials/mathreel-card.html` there changes every card. Our
     templates declare autoescaping themselves; the environment autoescapes too, so a user's
-    template that forgets to still escapes what the spec author or a model wrote.
+    template that forgets to still escapes what the spec author or a model wrote. With
+    `cache_dir`, compiled templates are kept there (keyed by their source) for the next build.
     """
     env = mkdocs_config.theme.get_env()
     env.autoescape = True
+    if cache_dir is not None:
+        from jinja2 import FileSystemBytecodeCache
+
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        env.bytecode_cache = FileSystemBytecodeCache(str(cache_dir))
     return env
 
 
@@ -474,7 +480,7 @@ def _learning_path(item: GalleryItem, titles: dict[str, str], summaries: dict[st
             column("Leads to", list(backlinks), "No concept builds on this one yet.")]
 
 
-def _provenance(item: GalleryItem, built: str) -> list[dict[str, str]]:
+def _provenance(item: GalleryItem) -> list[dict[str, str]]:
     """Context of mathreel-provenance.html: (term, text) rows."""
     rows: list[tuple[str, str]] = [("Made by", _made_by(item))]
     if item.provenance == "model" and item.generator and item.generator != _meta_model(item):
@@ -504,8 +510,8 @@ def _provenance(item: GalleryItem, built: str) -> list[dict[str, str]]:
         rows.append(("Edited", "scene.py was edited by hand after generation, and kept"))
     if item.date:
         rows.append(("Generated", _short_date(item.date)))
-    if built:
-        rows.append(("Site built", _short_date(built)))
+    # No "site built" time here: it would change every page on every build (the report page
+    # says when the build ran), and an unchanged page is not written again.
     return [{"term": term, "text": text} for term, text in rows]
 
 
@@ -523,7 +529,7 @@ def _failure(item: GalleryItem) -> dict[str, Any]:
 
 
 def concept_markdown(item: GalleryItem, titles: dict[str, str], backlinks: list[str], *,
-                     summaries: dict[str, str] | None = None, built: str = "", env: Environment) -> str:
+                     summaries: dict[str, str] | None = None, env: Environment) -> str:
     """The page of one concept: video, anchors, notes, downloads, code, provenance."""
     c = item.concept
     out = [_front_matter(c.title, description=c.summary)]
@@ -565,7 +571,7 @@ def concept_markdown(item: GalleryItem, titles: dict[str, str], backlinks: list[
         out.append(_fence(item.source, "python", "    "))
 
     out.append("## Provenance\n")
-    out.append(_render(env, "provenance", rows=_provenance(item, built)) + "\n")
+    out.append(_render(env, "provenance", rows=_provenance(item)) + "\n")
     if item.reasoning.strip():
         out.append(_render(env, "reasoning", reasoning=Markup(render_notes(item.reasoning, top_heading=4))) + "\n")
     return "".join(part if part.endswith("\n\n") else part + "\n" for part in out)

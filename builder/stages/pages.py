@@ -60,7 +60,7 @@ def write_pages(settings: Settings, mkdocs_config: Any) -> PagesWritten:
     for name in OWNED:
         _claim(docs / name)
     items, record = collect(settings)
-    env = theme_env(mkdocs_config)
+    env = theme_env(mkdocs_config, settings.cache_dir / "jinja")
     titles = {item.slug: item.concept.title for item in items}
     summaries = {item.slug: item.concept.summary for item in items}
     backlinks: dict[str, list[str]] = {}
@@ -71,8 +71,7 @@ def write_pages(settings: Settings, mkdocs_config: Any) -> PagesWritten:
     for item in items:
         folder = concept_dir(item.slug)
         tree.text(f"{folder}/index.md", concept_markdown(
-            item, titles, sorted(backlinks.get(item.slug, [])), summaries=summaries,
-            built=record.started, env=env))
+            item, titles, sorted(backlinks.get(item.slug, [])), summaries=summaries, env=env))
         media: dict[str, Path | None] = {
             "video.mp4": item.video, "poster.png": item.poster, "preview.webp": item.preview,
             "notes.pdf": item.pdf, "notes.tex": item.tex, "scene.py": item.scene_path,
