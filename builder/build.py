@@ -65,7 +65,16 @@ def _generated_record(concept: Concept, generated: Generated) -> ConceptRecord:
 
 
 def _finish(ctx: BuildContext, concept: Concept, generated: Generated) -> ConceptRecord:
-    """Render and compile the notes of one concept; its record says how far it got."""
+    """Render and compile the notes of one concept; its record says how far it got.
+
+    When the model failed and an older scene stood in (`generated.failure`), that scene is
+    rendered and shown, and the concept still counts as failed, at the generate stage.
+    """
+    record = _render_and_notes(ctx, concept, generated)
+    return record.failed("generate", generated.failure) if generated.failure else record
+
+
+def _render_and_notes(ctx: BuildContext, concept: Concept, generated: Generated) -> ConceptRecord:
     record = _generated_record(concept, generated)
     rendered = render_concept(ctx, concept, generated.entry)
     if isinstance(rendered, StageFailure):
@@ -77,9 +86,6 @@ def _finish(ctx: BuildContext, concept: Concept, generated: Generated) -> Concep
     if isinstance(notes, StageFailure):
         return record.failed(notes.stage, notes.error)
     record = replace(record, notes=notes.facts, redone=record.redone + notes.redone)
-    if generated.failure:
-        # The last good scene was rendered; the concept still counts as failed.
-        return record.failed("generate", generated.failure)
     return replace(record, status="built" if record.redone else "cached")
 
 
@@ -88,7 +94,7 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
                  concepts: Sequence[Concept] | None = None) -> BuildRecord:
     """Validate every spec, then generate, render and compile notes; write the record."""
     progress = progress or LogProgress()
-    started = time.monotonic()
+    started, started_at = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
     all_concepts = list(concepts) if concepts is not None else load_concepts(settings.concepts_dir)
     unknown = [slug for slug in options.only if slug not in {c.slug for c in all_concepts}]
     if unknown:
@@ -122,8 +128,7 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
         progress.stage("render", len(ready) + sum(len(g.variants) for g in ready.values()))
         pandoc_version(runner)  # fail fast, before any render, when pandoc is missing
         records.update(_render_all(ctx, {c.slug: c for c in selected}, ready, options.scheduler))
-        record = BuildRecord(concepts=records, started=datetime.now(UTC).isoformat(timespec="seconds"),
-                             seconds=time.monotonic() - started,
+        record = BuildRecord(concepts=records, started=started_at, seconds=time.monotonic() - started,
                              versions={"mathreel": __version__, "manim": manim_version()})
         record.save(settings.report_path)
     return record

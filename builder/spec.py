@@ -73,6 +73,11 @@ class Concept:
         return scene_class_name(self.slug)
 
 
+#: libyaml's parser where PyYAML was built with it (it is, in the wheels): the same events and
+#: line marks as the pure-Python one, several times faster on a gallery of a thousand specs.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def scene_class_name(slug: str) -> str:
     """`fourier-series` -> `FourierSeriesScene`."""
     name = "".join(part.capitalize() for part in slug.split("-")) + "Scene"
@@ -166,13 +171,13 @@ def _parse(path: Path, text: str, problems: list[SpecProblem]) -> Concept | None
                                     f"the file name {slug!r} is not a valid slug (lower-case letters, digits and single hyphens)",
                                     f"rename it to {suggestion}.yaml"))
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_LOADER):
             if isinstance(event, yaml.AliasEvent):
                 line = event.start_mark.line + 1 if event.start_mark else None
                 problems.append(SpecProblem(shown, line, "YAML aliases (*name) are not allowed in concept specs",
                                             "write the value out in full"))
                 return None
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
