@@ -109,7 +109,9 @@ def cold_render(*, quick: bool) -> Result:
                unit="x", baseline=f"`manim -q{quality} --disable_caching` per scene, one after another "
                                   "(PYTHONPATH=builder/templates, for mathreel_style)",
                goal=("<=", 0.6), command=command_line(argv) + " " + what,
-               parts={"mathreel build --no-site": ours, "serial naive loop": serial}),
+               parts={"mathreel build --no-site": ours, "serial naive loop": serial},
+               note="two cores can at best halve a serial loop; mathreel also makes posters, "
+                    "previews, storyboards and a notes PDF per concept, which the loop does not"),
         figure(f"mathreel build / parallel naive loop ({cores} at once)",
                [o / p for o, p in zip(ours, pooled, strict=True)], unit="x",
                baseline=f"the same commands, {cores} at a time (like `xargs -P {cores}`)",
