@@ -106,6 +106,18 @@ def goal_text(fig: dict[str, Any]) -> str:
     return f"{goal['op']} {fmt_value(float(goal['value']), str(fig.get('unit', '')))}"
 
 
+#: What was learned from a miss measured before its benchmark recorded notes (the benchmark
+#: records its own from its next run on; a note in the result file always wins).
+LEARNED_BEFORE_NOTES = {
+    ("cold-render", "mathreel build / serial naive loop"):
+        "two cores can at best halve a serial loop; mathreel also makes posters, previews, "
+        "storyboards and a notes PDF per concept, which the loop does not",
+    ("incremental", "rebuild after one anchor changed / (one render + site build)"):
+        "besides the one render and the site, the rebuild pays the no-op over the other concepts "
+        "(specs, keys, pages) and a new notes PDF for the changed concept",
+}
+
+
 def _figures(result: dict[str, Any]) -> list[str]:
     figures = list(result.get("figures") or [])
     if not figures:
@@ -120,11 +132,12 @@ def _figures(result: dict[str, Any]) -> list[str]:
         ]) + " |")
     sides = [(fig, name, part) for fig in figures for name, part in sorted((fig.get("parts") or {}).items())]
     if sides:
-        lines += ["", "Raw seconds behind the ratios:", "",
+        lines += ["", "Raw figures behind the ratios (seconds, or KiB where the side says so):", "",
                   "| figure | side | median | spread | runs |", "|---|---|---|---|---|"]
         for fig, name, part in sides:
+            unit = "KiB" if name.endswith(" KiB") else "s"
             lines.append(f"| {fmt_cell(fig.get('label'))} | {fmt_cell(name)} | "
-                         f"{fmt_value(part.get('median'), 's')} | {spread({**part, 'unit': 's'})} | "
+                         f"{fmt_value(part.get('median'), unit)} | {spread({**part, 'unit': unit})} | "
                          f"{part.get('runs', 0)} |")
     commands = [(fig, fig["command"]) for fig in figures if fig.get("command")]
     if commands:
@@ -134,8 +147,8 @@ def _figures(result: dict[str, Any]) -> list[str]:
         lines += ["", "What we learned:", ""]
         for fig in learned:
             mark = "MISSED: " if "goal" in fig and not fig.get("met") else ""
-            lines.append(f"- {mark}{fmt_cell(fig.get('label'))}: "
-                         f"{fig.get('note') or 'no note recorded yet.'}")
+            note = fig.get("note") or LEARNED_BEFORE_NOTES.get((str(result.get("name")), str(fig.get("label"))))
+            lines.append(f"- {mark}{fmt_cell(fig.get('label'))}: {note or 'no note recorded yet.'}")
     return lines
 
 
