@@ -23,7 +23,7 @@ from builder import __version__
 from builder.errors import MathreelError
 from builder.fsutil import project_lock, sweep_partials
 from builder.notes_pdf import pandoc_version
-from builder.record import BuildRecord, ConceptRecord, load_build_record
+from builder.record import BuildRecord, ConceptRecord, VariantRecord, load_build_record
 from builder.runner import Runner, run
 from builder.settings import Settings
 from builder.spec import Concept, load_concepts
@@ -51,7 +51,7 @@ class BuildOptions:
 
 def load_report(settings: Settings) -> BuildRecord:
     """The previous build's record (empty when none, old or damaged)."""
-    return load_build_record(settings.report_path, settings.scenes_dir)
+    return load_build_record(settings.report_path)
 
 
 def _generated_record(concept: Concept, generated: Generated) -> ConceptRecord:
@@ -61,7 +61,7 @@ def _generated_record(concept: Concept, generated: Generated) -> ConceptRecord:
         slug=concept.slug, title=concept.title, provenance=entry.provenance,
         generator=str(entry.meta.get("generator") or entry.meta.get("model") or entry.provenance),
         scene_class=entry.scene_class or concept.scene_class, hand_edited=entry.hand_edited,
-        scene=entry.facts, redone=generated.redone)
+        redone=generated.redone)
 
 
 def _finish(ctx: BuildContext, concept: Concept, generated: Generated) -> ConceptRecord:
@@ -190,8 +190,6 @@ def _render_all(ctx: BuildContext, concepts: dict[str, Concept], ready: dict[str
     finally:
         if remote is not None:
             remote.close()
-    from builder.record import VariantRecord
-
     for slug, generated in ready.items():
         failed = [VariantRecord("?", "?", "failed", None, error) for error in generated.variant_failures]
         order = [name for name, _ in generated.variants]

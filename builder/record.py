@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -431,7 +431,6 @@ class ConceptRecord:
     generator: str = ""
     scene_class: str = ""
     hand_edited: bool = False
-    scene: SceneFacts = SceneFacts()
     #: The key of the render this build asked for (also when it failed).
     render_key: str | None = None
     render: RenderFacts | None = None
@@ -443,21 +442,8 @@ class ConceptRecord:
     last_good_render_key: str | None = None
     variants: tuple[VariantRecord, ...] = ()
 
-    @property
-    def tokens(self) -> Tokens:
-        """Tokens of the scene's model calls."""
-        return self.scene.tokens
-
-    @property
-    def attempts(self) -> tuple[Attempt, ...]:
-        """The scene's generation and repair attempts (a failure's, when the model failed)."""
-        return self.scene.failure_attempts if self.status == "failed" and self.scene.failure_attempts \
-            else self.scene.attempts
-
     def failed(self, stage: str, error: str) -> ConceptRecord:
         """This record, failed at `stage`."""
-        from dataclasses import replace
-
         return replace(self, status="failed", error=error, error_stage=stage)
 
     def to_json(self) -> dict[str, Any]:
@@ -475,8 +461,8 @@ class ConceptRecord:
         }
 
     @classmethod
-    def from_json(cls, value: Any, meta: Mapping[str, Any] | None = None) -> ConceptRecord:
-        """Read the stored shape; `meta` is the scene's meta.json (its facts are not copied)."""
+    def from_json(cls, value: Any) -> ConceptRecord:
+        """Read the stored shape (the scene's own facts stay in its meta.json: `SceneFacts`)."""
         if not isinstance(value, dict) or not isinstance(value.get("slug"), str):
             raise ValueError("not a concept record")
         status = _str(value, "status", "pending")
@@ -486,7 +472,6 @@ class ConceptRecord:
             status=status if status in STATUSES else "pending",
             provenance=_str(value, "provenance"), generator=_str(value, "generator"),
             scene_class=_str(value, "scene_class"), hand_edited=value.get("hand_edited") is True,
-            scene=SceneFacts.from_meta(meta or {}),
             render_key=_opt_str(value, "render_key"),
             render=RenderFacts.from_json(value.get("render")),
             notes=NotesFacts.from_json(value.get("notes")),
@@ -522,11 +507,8 @@ class BuildRecord:
         write_json(path, self.to_json())
 
 
-def load_build_record(path: Path, scenes_dir: Path | None = None) -> BuildRecord:
-    """The last build's record; an old, missing or damaged one reads as empty (with a warning).
-
-    With `scenes_dir`, each concept's scene facts are read from its meta.json.
-    """
+def load_build_record(path: Path) -> BuildRecord:
+    """The last build's record; an old, missing or damaged one reads as empty (with a warning)."""
     data = read_json(path)
     if data is None:
         if path.exists():
@@ -538,9 +520,8 @@ def load_build_record(path: Path, scenes_dir: Path | None = None) -> BuildRecord
         return BuildRecord(concepts={})
     concepts: dict[str, ConceptRecord] = {}
     for slug, value in _dict(data, "concepts").items():
-        meta = read_meta(scenes_dir / slug) if scenes_dir is not None and _safe_relative(slug) else {}
         try:
-            concepts[str(slug)] = ConceptRecord.from_json(value, meta)
+            concepts[str(slug)] = ConceptRecord.from_json(value)
         except ValueError:
             log.warning("%s: the record of %s is damaged; it counts as not built", path, slug)
     versions = {str(k): str(v) for k, v in _dict(data, "versions").items()}

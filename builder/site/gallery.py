@@ -80,7 +80,7 @@ class GalleryItem:
     @property
     def facts(self) -> SceneFacts:
         """meta.json's facts: model, provider, tokens, attempts, versions."""
-        return self.entry.facts if self.entry else self.record.scene
+        return self.entry.facts if self.entry else SceneFacts()
 
     @property
     def generator(self) -> str:
@@ -224,11 +224,11 @@ def _item(concept: Concept, settings: Settings, record: ConceptRecord | None) ->
     if record.render and record.render.webm_key and not stale:
         path = settings.cache_dir / "webm" / record.render.webm_key / "video.webm"
         webm = path if path.is_file() else None
-    facts = entry.facts if entry else record.scene
+    facts = entry.facts if entry else SceneFacts()
     return GalleryItem(
         concept=concept, record=record, entry=entry, output=output, notes_output=notes,
         stale_video=stale,
-        date=_date(facts, (entry.folder / META_FILE) if entry else concept.path, concept.path),
+        date=_date(facts, *([entry.folder / META_FILE] if entry else []), concept.path),
         webm=webm, chapters_vtt=output.chapters_vtt if output else None,
         variants=tuple(_variants(concept, settings, record)),
         storyboard=storyboard, storyboard_chapters=frame_chapters,

@@ -11,12 +11,15 @@ Each stage takes the build's `BuildContext` and returns its result or a `StageFa
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from builder.record import ConceptRecord
 from builder.runner import Runner, run
 from builder.settings import Settings
+
+log = logging.getLogger("builder.build")
 
 
 class Progress(Protocol):
@@ -32,15 +35,11 @@ class LogProgress:
 
     def stage(self, name: str, total: int) -> None:
         """A stage starts with `total` items."""
-        import logging
-
-        logging.getLogger("builder.build").info("%s: %d item(s)", name, total)
+        log.info("%s: %d item(s)", name, total)
 
     def item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
         """One item finished a stage."""
-        import logging
-
-        logging.getLogger("builder.build").info("%s %s: %s %s", stage, slug, status, detail)
+        log.info("%s %s: %s %s", stage, slug, status, detail)
 
     def model(self, slug: str, event: Any) -> None:
         """Live progress of a model call (ignored here)."""

@@ -180,7 +180,7 @@ def _render_one(ctx: BuildContext, concept: Concept, entry: SceneEntry, scene_cl
         output = _render(ctx, job)
     except RenderError as exc:
         if job.renderer != "opengl":
-            raise _with_key(exc, job.key) from None
+            raise _KeyedRenderError(str(exc), job.key) from exc
         why = f"OpenGL failed: {str(exc).splitlines()[-1][:200]}"
         ctx.progress.item("render", concept.slug, "retry", f"{why}; falling back to Cairo")
         job = _job(ctx, concept.slug, entry, scene_class, quality, "cairo")
@@ -188,7 +188,7 @@ def _render_one(ctx: BuildContext, concept: Concept, entry: SceneEntry, scene_cl
         try:
             output = cached_render(render_dir, job.key) or _render(ctx, job)
         except RenderError as again:
-            raise _with_key(again, job.key) from None
+            raise _KeyedRenderError(str(again), job.key) from again
     redone.append(f"render: {reason}")
     ctx.progress.item("render", concept.slug, "done", f"{output.seconds:.1f} s, {reason}")
     return output, job.key_parts, decision
@@ -200,10 +200,6 @@ class _KeyedRenderError(RenderError):
     def __init__(self, message: str, key: str) -> None:
         super().__init__(message)
         self.key = key
-
-
-def _with_key(exc: RenderError, key: str) -> RenderError:
-    return _KeyedRenderError(str(exc), key)
 
 
 def _render_chapters(ctx: BuildContext, concept: Concept, entry: SceneEntry,
