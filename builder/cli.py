@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -353,7 +354,7 @@ def _run_chapters(source: str, scene_class: str, work: Path, *, policy: Policy) 
     from builder.video.render import scrubbed_env
 
     runs = preflight_scenes(source, scene_class=scene_class, runner=_runner(), workdir=work / "run",
-                            env=scrubbed_env(work / "home"), policy=policy)
+                            env=scrubbed_env(work / "home"), policy=policy, workers=os.cpu_count() or 1)
     return list(runs.diagnostics)
 
 

@@ -9,6 +9,7 @@ workers need no shared file system.
 from __future__ import annotations
 
 import logging
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,20 @@ def _worker_base() -> Path:
     return _BASE[0]
 
 
+def _refused_at_once(address: str) -> None:
+    """Raise at once when nothing listens at a tcp:// address (Dask's client would retry for its
+    whole timeout first); a host that does not answer is left to the client's own timeout."""
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    if not address.startswith("tcp://") or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=2).close()
+    except ConnectionRefusedError as exc:
+        raise ConnectionRefusedError("nothing listens there (connection refused)") from exc
+    except OSError:
+        pass  # unresolvable or silent: Dask says why, after its timeout
+
+
 class DaskRenderer:
     """Submits render jobs to a Dask scheduler and publishes the results locally."""
 
@@ -60,6 +75,8 @@ class DaskRenderer:
             raise MathreelError("--scheduler needs Dask: pip install 'mathreel[dask]' "
                                 "(or `distributed`) on this machine and on every worker") from exc
         try:
+            if client is None:
+                _refused_at_once(address)
             self.client = client or Client(address, timeout="10s")  # type: ignore[no-untyped-call]
         except OSError as exc:
             raise MathreelError(f"cannot reach the Dask scheduler at {address}: {exc}; start one "

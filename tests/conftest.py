@@ -146,5 +146,13 @@ class RenderPool:
 
 @pytest.fixture(scope="session")
 def render_pool(tmp_path_factory: pytest.TempPathFactory) -> RenderPool:
-    """The run's shared render cache (see RenderPool); never for tests about caching itself."""
-    return RenderPool(tmp_path_factory.mktemp("render-pool"))
+    """The run's shared render cache (see RenderPool); never for tests about caching itself.
+
+    Under pytest-xdist every worker has its own base folder inside the run's; the pool sits in
+    the run's folder, so a scene one worker rendered is not rendered again by the other.
+    """
+    base = tmp_path_factory.getbasetemp()
+    run = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = run / "render-pool"
+    folder.mkdir(exist_ok=True)
+    return RenderPool(folder)

@@ -160,6 +160,13 @@ def _shoot(page: Any, name: str) -> Path:
     return path
 
 
+def _open(page: Any, url: str) -> None:
+    """Go to a page and wait until it and its fonts have loaded (not for the network to fall
+    idle: the videos keep it busy, and a screenshot does not need them)."""
+    page.goto(url, wait_until="load")
+    page.evaluate("document.fonts.ready.then(() => true)")
+
+
 def _made_with(site: Site) -> str:
     """A screenshot name's prefix: none for the default MkDocs build, `zensical-` for Zensical's."""
     return "zensical-" if site.root.name.endswith("-zensical") else ""
@@ -440,19 +447,16 @@ def test_screenshots(browser: Any, site: Site, name: str, viewport: dict[str, in
         context = browser.new_context(viewport=viewport, color_scheme=scheme)
         page = context.new_page()
         recorder.attach(page)
-        page.goto(site.base)
-        page.wait_for_load_state("networkidle")
+        _open(page, site.base)
         shots.append(_shoot(page, f"{_made_with(site)}index-{name}-{scheme}"))
         if name == "mobile":
             columns = page.eval_on_selector(".mr-gallery", "g => getComputedStyle(g).gridTemplateColumns.split(' ').length")
             assert columns == 1, "one column on a phone"
         for slug in ("euler-identity", "broken-scene"):
-            page.goto(site.base + f"concepts/{slug}/")
-            page.wait_for_load_state("networkidle")
+            _open(page, site.base + f"concepts/{slug}/")
             _wait_for_math(page)
             shots.append(_shoot(page, f"{_made_with(site)}concept-{slug}-{name}-{scheme}"))
-        page.goto(site.base + "report/")
-        page.wait_for_load_state("networkidle")
+        _open(page, site.base + "report/")
         shots.append(_shoot(page, f"{_made_with(site)}report-{name}-{scheme}"))
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], "no horizontal scrolling"

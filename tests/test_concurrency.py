@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_project
+from conftest import RenderPool, make_project
 from modelserver import ModelServer, default_answer, ok
 
 from builder.build import BuildOptions, build
@@ -55,11 +55,12 @@ def test_model_requests_overlap_up_to_model_concurrency(tmp_path: Path, model_se
     assert model_server.max_in_flight == 2  # several at once, never more than the setting
 
 
-def test_the_log_says_why_the_anchor_template_stands_in(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_log_says_why_the_anchor_template_stands_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        render_pool: RenderPool) -> None:
     for name in ("DEEPSEEK_API_KEY", "MATHREEL_API_KEY", "MATHREEL_BASE_URL", "MATHREEL_MODEL"):
         monkeypatch.delenv(name, raising=False)
     root = make_project(tmp_path / "gallery", "tiny", offline=False)
+    render_pool.seed(root)  # the log line is the point here, not the render
     events: list[tuple[str, str, str, str]] = []
 
     class Collect:
@@ -73,6 +74,7 @@ def test_the_log_says_why_the_anchor_template_stands_in(tmp_path: Path,
             pass
 
     build(root / "mkdocs.yml", BuildOptions(site=False, only=("euler-identity",)), progress=Collect())
+    render_pool.add(root)
     done = [e for e in events if e[:3] == ("generate", "euler-identity", "done")]
     assert len(done) == 1
     assert "anchor template because no API key" in done[0][3]

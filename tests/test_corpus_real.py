@@ -138,53 +138,36 @@ def test_static_error_is_caught_at_its_step(answer: Answer) -> None:
 
 
 @pytest.mark.integration
-def test_mathreel_check_names_the_failing_line_of_runtime_errors(tmp_path: Path) -> None:
+@pytest.mark.parametrize("answer", RUNTIME, ids=lambda a: a.path.stem)
+def test_mathreel_check_names_the_failing_line_of_runtime_errors(answer: Answer, tmp_path: Path) -> None:
     assert MATHREEL.exists(), f"{MATHREEL} is missing: run `make` (pip install -e .) first"
-    from concurrent.futures import ThreadPoolExecutor
-
-    def check(answer: Answer) -> str | None:
-        started = time.perf_counter()
-        done = subprocess.run([str(MATHREEL), "check", str(answer.path)], cwd=tmp_path,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
-        seconds = time.perf_counter() - started
-        print(f"mathreel check {answer.path.name}: exit {done.returncode} in {seconds:.1f} s")
-        want = answer.expected
-        pattern = (rf"{re.escape(answer.path.name)}:{want['line']}: \[dryrun/runtime-error\] "
-                   rf"{re.escape(want['exception'])}\b")
-        if done.returncode != 1 or not re.search(pattern, done.stdout):
-            return (f"{answer.path.name}: exit {done.returncode}, expected line {want['line']} "
-                    f"({want['exception']}):\n{done.stdout}{done.stderr[-2000:]}")
-        return None
-
-    with ThreadPoolExecutor(max_workers=2) as pool:  # each check is one process: two cores
-        failures = [f for f in pool.map(check, RUNTIME) if f]
-    assert not failures, "\n\n".join(failures)
+    started = time.perf_counter()
+    done = subprocess.run([str(MATHREEL), "check", str(answer.path)], cwd=tmp_path,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    print(f"mathreel check {answer.path.name}: exit {done.returncode} in {time.perf_counter() - started:.1f} s")
+    want = answer.expected
+    pattern = (rf"{re.escape(answer.path.name)}:{want['line']}: \[dryrun/runtime-error\] "
+               rf"{re.escape(want['exception'])}\b")
+    assert done.returncode == 1 and re.search(pattern, done.stdout), (
+        f"exit {done.returncode}, expected line {want['line']} ({want['exception']}):\n"
+        f"{done.stdout}{done.stderr[-2000:]}")
 
 
 @pytest.mark.integration
-def test_correct_answers_run_clean_in_the_preflight(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["saddle_surface_camera.py", "fourier_story_six_scenes.py"])
+def test_correct_answers_run_clean_in_the_preflight(name: str, tmp_path: Path) -> None:
     """Correct answers run to the end of construct in the sandbox, guard on: a 3D surface under a
     moving camera (deep copies of linked mobjects: a guard shortcut once broke them with a
     RecursionError) and the six-scene story (each chapter in turn)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from builder.checks import check_scene
     from builder.checks.dryrun import preflight_scenes
     from builder.runner import run
     from builder.video.render import scrubbed_env
 
-    chosen = [a for a in PUBLISH if a.path.name in ("saddle_surface_camera.py", "fourier_story_six_scenes.py")]
-    assert len(chosen) == 2
-
-    def problems(answer: Answer) -> list[str]:
-        fixed = check_scene(answer.path.read_text(encoding="utf-8"), scene_class=answer.scenes[0],
-                            latex=False, fix=True).source
-        runs = preflight_scenes(fixed, scene_class=answer.scenes[0], runner=run,
-                                workdir=tmp_path / answer.path.stem,
-                                env=scrubbed_env(tmp_path / answer.path.stem / "home"), budget=240)
-        found = [f"{answer.path.name}: {d.message}" for d in runs.errors]
-        return found + ([] if runs.finished else [f"{answer.path.name}: construct did not finish"])
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        found = [p for ps in pool.map(problems, chosen) for p in ps]
-    assert found == []
+    (answer,) = [a for a in PUBLISH if a.path.name == name]
+    fixed = check_scene(answer.path.read_text(encoding="utf-8"), scene_class=answer.scenes[0],
+                        latex=False, fix=True).source
+    runs = preflight_scenes(fixed, scene_class=answer.scenes[0], runner=run, workdir=tmp_path / "work",
+                            env=scrubbed_env(tmp_path / "home"), budget=240)
+    assert [d.message for d in runs.errors] == []
+    assert runs.finished, "construct did not finish"

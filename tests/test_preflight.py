@@ -1,5 +1,5 @@
-"""The preflight: one cheap run of construct (animations skipped to their ends, a few interior
-moments) through the real sandbox seam, and the anchors-seen matcher."""
+"""The preflight: one cheap run of construct (animations skipped to their ends, the middle
+of each play) through the real sandbox seam, and the anchors-seen matcher."""
 
 from __future__ import annotations
 
@@ -115,8 +115,8 @@ def test_layout_anchors_facts_and_no_render(tmp_path: Path) -> None:
     assert facts.static_seconds == pytest.approx(3.0)
     times = result.anchor_times(["a^2+b^2=c^2", r"y=\frac{1}{2}x", r"\sin x"])
     assert times == {"a^2+b^2=c^2": 0.0, r"y=\frac{1}{2}x": 3.0, r"\sin x": None}
-    # four interior moments per moving play; nothing stepped frame by frame
-    assert facts.steps == 4 * 4 and facts.frame_s is not None
+    # two moments (the middle and the end) per moving play; nothing stepped frame by frame
+    assert facts.steps == 4 * 2 and facts.frame_s is not None
     assert set(result.estimate) == {"l", "m", "h", "k"}
     assert result.estimate["l"] < result.estimate["m"] < result.estimate["h"] < result.estimate["k"]
     assert runner.count("manim") == 1 and runner.renders() == 0  # a preflight, not a render
@@ -180,3 +180,36 @@ def test_preflight_costs_much_less_than_a_render(tmp_path: Path) -> None:
     # Timing is printed, not asserted (bench/ owns speed goals).
     print(f"\npreflight {result.wall_s:.2f} s, -ql render {render_wall:.2f} s, "
           f"estimate -ql {result.estimate['l']:.2f} s, -qh {result.estimate['h']:.2f} s")
+
+
+@pytest.mark.integration
+def test_scenes_of_a_file_run_side_by_side_and_report_in_order(tmp_path: Path) -> None:
+    """Chapters are preflighted `workers` at a time, each in its own process; the results keep
+    the file's order, and an error names its own scene."""
+    import threading
+
+    from builder.checks.dryrun import preflight_scenes
+
+    source = ("from manim import *\n\n\n"
+              "class One(Scene):\n    def construct(self):\n        self.play(FadeIn(Dot()))\n\n\n"
+              "class Two(Scene):\n    def construct(self):\n        self.play(FadeIn(Square(side=None * 2)))\n\n\n"
+              "class Three(Scene):\n    def construct(self):\n        self.play(FadeIn(Circle()))\n")
+    lock, in_flight, most = threading.Lock(), [0], [0]
+
+    def overlapping(argv, **kwargs):  # type: ignore[no-untyped-def]
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            return real_run(argv, **kwargs)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    runs = preflight_scenes(source, scene_class="Three", runner=overlapping, workdir=tmp_path / "dry",
+                            env=scrubbed_env(tmp_path / "home"), workers=2)
+    assert [name for name, _ in runs.runs] == ["One", "Two", "Three"]
+    assert [bool(run.errors) for _, run in runs.runs] == [False, True, False]
+    (error,) = runs.errors
+    assert error.line == _line_of(source, "side=None") and "NoneType" in error.message
+    assert most[0] == 2, "two scenes ran at once"

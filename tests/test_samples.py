@@ -106,30 +106,23 @@ def test_prerequisites_name_other_concepts(concept: Path) -> None:
 
 
 @pytest.mark.integration
-def test_every_sample_scene_runs_to_the_end(tmp_path: Path) -> None:
-    """Each sample's construct runs (animations skipped to their ends, two at a time), so a Manim
-    upgrade that breaks a sample fails CI; and each shows at least one of its anchors."""
-    from concurrent.futures import ThreadPoolExecutor
-
+@pytest.mark.parametrize("slug", SAMPLES)
+def test_every_sample_scene_runs_to_the_end(slug: str, tmp_path: Path) -> None:
+    """Each sample's construct runs (animations skipped to their ends), so a Manim upgrade that
+    breaks a sample fails CI; and it shows at least one of its anchors. One test per sample, so
+    the test workers share them out."""
     from builder.checks.dryrun import anchor_times, preflight_scenes
     from builder.runner import run
     from builder.video.render import scrubbed_env
 
-    def check(slug: str) -> list[str]:
-        source = (REPO / "scenes" / slug / "scene.py").read_text(encoding="utf-8")
-        runs = preflight_scenes(source, scene_class=_class_name(slug), runner=run,
-                                workdir=tmp_path / slug, env=scrubbed_env(tmp_path / slug / "home"),
-                                budget=240, trusted=True, tex_cache=tmp_path / "tex")
-        problems = [f"{slug}: {d.message}" for d in runs.errors]
-        if not runs.finished:
-            problems.append(f"{slug}: construct did not finish ({[r.facts.phase for _, r in runs.runs]})")
-        spec = _spec(REPO / "concepts" / f"{slug}.yaml")
-        anchors = [str(a["latex"]) for a in spec["anchors"]]  # type: ignore[union-attr]
-        if all(t is None for t in anchor_times(anchors, runs.anchors_seen()).values()):
-            problems.append(f"{slug}: none of its anchors shows on screen")
-        return problems
-
+    source = (REPO / "scenes" / slug / "scene.py").read_text(encoding="utf-8")
     (tmp_path / "tex").mkdir()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        problems = [p for found in pool.map(check, SAMPLES) for p in found]
-    assert problems == []
+    runs = preflight_scenes(source, scene_class=_class_name(slug), runner=run, workdir=tmp_path / "work",
+                            env=scrubbed_env(tmp_path / "home"), budget=240, trusted=True,
+                            tex_cache=tmp_path / "tex")
+    assert [d.message for d in runs.errors] == []
+    assert runs.finished, f"construct did not finish: {[r.facts.phase for _, r in runs.runs]}"
+    spec = _spec(REPO / "concepts" / f"{slug}.yaml")
+    anchors = [str(a["latex"]) for a in spec["anchors"]]  # type: ignore[union-attr]
+    times = anchor_times(anchors, runs.anchors_seen())
+    assert any(t is not None for t in times.values()), f"none of its anchors shows on screen: {anchors}"

@@ -1,7 +1,7 @@
 """Step 6: one cheap preflight run of the scene, and the mapping of its failures to Diagnostics.
 
 `preflight` runs `construct` once through the sandbox seam with animations skipped to their
-end states (Manim's `-s`) plus a few interior moments of every play, instead of computing
+end states (Manim's `-s`) plus the middle of every play, instead of computing
 every frame as `--dry_run` does. The child's entry script records in preflight.json, as it
 goes, how far it got and what drives the render's cost; so a run that outlives its budget
 still says what it measured, and a slow scene is reported as slow, not as broken.
@@ -220,20 +220,30 @@ class ScenePreflights:
 
 def preflight_scenes(source: str, *, scene_class: str, runner: Runner, workdir: Path,
                      env: Mapping[str, str], budget: float = 60, trusted: bool = False,
-                     policy: Policy = SANDBOXED, tex_cache: Path | None = None) -> ScenePreflights:
-    """Preflight each scene of the file in order (its chapters), or `scene_class` when it has one."""
+                     policy: Policy = SANDBOXED, tex_cache: Path | None = None,
+                     workers: int = 1) -> ScenePreflights:
+    """Preflight each scene of the file (its chapters), or `scene_class` when it has one.
+
+    The scenes run `workers` at a time, each in its own process (as their renders do), and are
+    reported in the file's order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from builder.checks.contract import scene_classes
 
     names = [info.name for info in scene_classes(source)]
     if len(names) < 2:
         names = [scene_class]
-    runs = []
-    for name in names:
+
+    def one(name: str) -> tuple[str, Preflight]:
         folder = Path(workdir) if len(names) == 1 else Path(workdir) / name
-        runs.append((name, preflight(source, scene_class=name, runner=runner, workdir=folder, env=env,
-                                     budget=budget, trusted=trusted, policy=policy,
-                                     tex_cache=tex_cache)))
-    return ScenePreflights(tuple(runs))
+        return name, preflight(source, scene_class=name, runner=runner, workdir=folder, env=env,
+                               budget=budget, trusted=trusted, policy=policy, tex_cache=tex_cache)
+
+    if len(names) == 1 or workers < 2:
+        return ScenePreflights(tuple(map(one, names)))
+    with ThreadPoolExecutor(max_workers=min(workers, len(names)), thread_name_prefix="preflight") as pool:
+        return ScenePreflights(tuple(pool.map(one, names)))
 
 
 def _result(diags: tuple[Diagnostic, ...], workdir: Path, facts: PreflightFacts, finished: bool,

@@ -255,14 +255,14 @@ class RepairFailed(GenerateError):
 def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
                dry_run: bool = True, layout: bool = False, repair_anchors: bool = False,
                policy: Policy = SANDBOXED, facts: dict[str, Any] | None = None,
-               tex_cache: Path | None = None) -> tuple[str, list[Any], list[str]]:
+               tex_cache: Path | None = None, workers: int = 1) -> tuple[str, list[Any], list[str]]:
     """The check ladder on model code: (fixed code, error diagnostics, rewrites applied).
 
     One cheap preflight run yields run-time errors, layout warnings (sent back only when
     `layout`) and the anchors seen on screen (missing ones sent back only when
     `repair_anchors`). A preflight that ran out of time on a slow scene is a warning, not an
     error: the scene goes on to its render. Each scene of a multi-scene file (its chapters) is
-    run in order. `facts`, when given, receives the preflight's summary (cost, estimate).
+    run, `workers` at a time. `facts`, when given, receives the preflight's summary (cost, estimate).
     """
     from builder.checks import check_scene
     from builder.checks.diagnostics import Diagnostic
@@ -275,7 +275,7 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
         return result.source, errors, list(result.rewrites)
     pre = preflight_scenes(result.source, scene_class=concept.scene_class, runner=runner,
                            workdir=workdir / "dry", env=scrubbed_env(workdir / "home"), policy=policy,
-                           tex_cache=tex_cache)
+                           tex_cache=tex_cache, workers=workers)
     if facts is not None:
         facts.update(pre.summary())
     for warning in pre.diagnostics:
@@ -330,7 +330,8 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
                                                    layout=settings.repair_layout,
                                                    repair_anchors=settings.repair_anchors,
                                                    policy=settings.policy, facts=facts,
-                                                   tex_cache=settings.tex_dir)
+                                                   tex_cache=settings.tex_dir,
+                                                   workers=settings.effective_jobs())
             rewrites += applied
             diagnosis = format_diagnostics(errors) if errors else ""
             attempts.append({
