@@ -6,6 +6,7 @@ The model is the test server on 127.0.0.1, answering each request after a delay;
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,20 @@ def _many(tmp_path: Path, count: int, concurrency: int) -> Path:
     return root
 
 
+def _still(answer: str) -> str:
+    """The default answer with its animations made still: the requests are the point, not the
+    render, so each scene renders a few frames."""
+    answer = re.sub(r"self\.play\(Write\((eq\d+)\)\)", r"self.add(\1)", answer)
+    answer = re.sub(r"self\.play\(FadeOut\((eq\d+)\)\)", r"self.remove(\1)", answer)
+    return answer.replace("self.wait(0.5)", "self.wait(0.2)")
+
+
 def test_model_requests_overlap_up_to_model_concurrency(tmp_path: Path, model_server: ModelServer,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MATHREEL_BASE_URL", model_server.base_url)
     monkeypatch.setenv("MATHREEL_MODEL", "test-model")
     monkeypatch.setenv("MATHREEL_API_KEY", "sk-test")
-    model_server.responder = lambda request: ok(default_answer(request), delay_s=1.5)
+    model_server.responder = lambda request: ok(_still(default_answer(request)), delay_s=1.5)
     root = _many(tmp_path, 3, concurrency=2)
     report = build(root / "mkdocs.yml", BuildOptions(site=False))
     assert model_server.request_count == 3
