@@ -62,7 +62,7 @@ def _refused_at_once(address: str) -> None:
     except ConnectionRefusedError as exc:
         raise ConnectionRefusedError("nothing listens there (connection refused)") from exc
     except OSError:
-        pass  # unresolvable or silent: Dask says why, after its timeout
+        return  # unresolvable or silent: Dask says why, after its timeout
 
 
 class DaskRenderer:
