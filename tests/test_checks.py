@@ -192,6 +192,18 @@ def test_two_bad_strings_are_both_located(tmp_path: Path) -> None:
     assert r"\badone" in result.errors[0].message
 
 
+
+def test_formulas_of_classes_imported_from_manim_submodules_are_compiled(tmp_path: Path) -> None:
+    # Models often import MathTex from its submodule; it is still Manim's class, so its strings
+    # are checked. A name the scene binds itself (`import ... as`, a def) stays the scene's own.
+    body = '        a = MathTex(r"\\badone{x}")\n        self.add(a)\n'
+    own = SMALL.replace("from manim import *", "from manim import *\n"
+                        "from manim.mobject.text.tex_mobject import MathTex")
+    result = check(own + body, tmp_path, fix=True)
+    assert [(d.kind, d.line) for d in result.errors] == [("latex-error", 10)], format_diagnostics(result.diagnostics)
+    shadowed = own.replace("import MathTex", "import Tex\n\n\ndef MathTex(*parts):\n    return Tex(*parts)\n")
+    assert [i.label for i in tex_strings(shadowed + body)] == []
+
 # -- rewrites -------------------------------------------------------------------------------------
 
 
@@ -364,3 +376,48 @@ def test_parse_failure_plain_traceback() -> None:
 @pytest.mark.integration
 def test_dry_run_of_a_good_scene_is_clean(tmp_path: Path) -> None:
     assert dry_run(SMALL, scene_class=SCENE, runner=real_run, workdir=tmp_path, env=scene_env()) == ()
+
+
+def test_keyword_arguments_of_classes_imported_from_manim_submodules_are_checked(tmp_path: Path) -> None:
+    source = ("from manim import *\nfrom manim.mobject.geometry.line import Arrow\n\n\nclass Demo(Scene):\n"
+              "    def construct(self):\n        self.add(Arrow(LEFT, RIGHT, width=3))\n")
+    result = check(source, tmp_path, fix=True)
+    assert [(d.step, d.kind, d.line) for d in result.errors] == [("api", "bad-kwarg", 7)]
+    # the scene's own Arrow takes what it likes
+    own = source.replace("class Demo", "def Arrow(*points, width=1):\n    return Line(*points)\n\n\nclass Demo")
+    assert check(own, tmp_path, fix=True).ok
+
+
+def test_batch_tex_calls_lists_what_is_known_before_the_scene_runs() -> None:
+    from builder.checks.latex import batch_tex_calls
+
+    source = '''from manim import *
+from manim.mobject.text.tex_mobject import Tex
+
+
+class Intro(Scene):
+    def construct(self):
+        self.add(Tex("Chapter one"))
+
+
+class Demo(Scene):
+    def construct(self):
+        n = 3
+        a = MathTex(r"x^2", "=", "y", substrings_to_isolate=["x"], color=BLUE)
+        b = MathTex(rf"n = {n}")
+        c = MathTex(r"z", tex_template=TexTemplate())
+        d = MathTex(r"w", tex_to_color_map={"w": RED})
+        e = MathTex(*["p", "q"])
+        self.add(a, b, c, d, e, Axes(axis_config={"include_numbers": True}))
+'''
+    calls = batch_tex_calls(source, "Demo")
+    own = [c for c in calls if c["args"][0] not in "0123456789-."]
+    assert own == [
+        {"class": "MathTex", "args": ["x^2", "=", "y"], "kwargs": {"substrings_to_isolate": ["x"]}},
+        {"class": "MathTex", "args": ["w"], "kwargs": {"tex_to_color_map": {"w": "#FFFFFF"}}},
+    ]
+    # the axes' numbers: DecimalNumber typesets one MathTex per character
+    assert {c["args"][0] for c in calls} - {c["args"][0] for c in own} == set("0123456789-.")
+    # the other chapter's title is compiled by its own scene's preflight
+    assert [c["args"] for c in batch_tex_calls(source, "Intro")] == [["Chapter one"]]
+    assert len(batch_tex_calls(source.replace('"include_numbers": True', ""))) == 3

@@ -466,6 +466,15 @@ def test_guard_decisions_on_paths_programs_and_tex(tmp_path: Path) -> None:
                      "--output=Tex/ok.svg", "Tex/ok.dvi"], None),
         "dvisvgm pdf": (["dvisvgm", "--pdf", "--page=1", "--no-fonts", "--verbosity=0",
                          "--output=Tex/ok.svg", "Tex/ok.dvi"], "arguments Manim does not use"),
+        # the preflight's batch: every page of one DVI, each to its own numbered SVG
+        "dvisvgm pages": (["dvisvgm", "--page=1-", "--no-fonts", "--verbosity=0",
+                           "--output=Tex/mathreel-batch-%p.svg", "Tex/mathreel-batch.dvi"], None),
+        "dvisvgm file pattern": (["dvisvgm", "--page=1", "--no-fonts", "--verbosity=0",
+                                  "--output=Tex/%f.svg", "Tex/ok.dvi"], "output pattern"),
+        "dvisvgm escaped pattern": (["dvisvgm", "--page=1-", "--no-fonts", "--verbosity=0",
+                                     "--output=Tex/x%%p.svg", "Tex/ok.dvi"], "output pattern"),
+        "dvisvgm pages outside": (["dvisvgm", "--page=1-", "--no-fonts", "--verbosity=0",
+                                   "--output=/tmp/%p.svg", "Tex/ok.dvi"], "outside the work folder"),
         "id": (["id"], "scenes may not run programs"),
         "shell": (["/bin/sh", "-c", "id"], "scenes may not run programs"),
     }

@@ -122,6 +122,55 @@ def test_layout_anchors_facts_and_no_render(tmp_path: Path) -> None:
     assert runner.count("manim") == 1 and runner.renders() == 0  # a preflight, not a render
 
 
+BATCHED = ("        a = MathTex(r'\\int_0^1 x^2\\,dx', '=', r'\\frac{1}{3}')\n"
+           "        b = Tex(r'Area under $x^2$').to_edge(UP)\n"
+           "        c = MathTex(r'\\vec{u} + \\vec{v}', substrings_to_isolate=[r'\\vec{u}'],\n"
+           "                    color=BLUE).to_edge(DOWN)\n"
+           "        n = 3\n"
+           "        d = MathTex(rf'n = {n}').to_corner(UL)\n"
+           "        self.play(Write(a), FadeIn(b), FadeIn(c), FadeIn(d))\n")
+
+
+@pytest.mark.integration
+def test_formulas_known_from_the_source_compile_in_one_batch(tmp_path: Path) -> None:
+    import re
+
+    from manim import MathTex, Tex, tempconfig
+
+    result, _ = _run(tmp_path, BATCHED)
+    assert result.diagnostics == () and result.finished
+    # the three plain strings come from one batch; only the f-string is compiled on its own
+    assert (result.facts.tex_batched, result.facts.tex_compiled) == (3, 1)
+    # Each page of the batch is the SVG Manim writes for that formula by itself, under the
+    # same name (only the numbering of glyph definitions and of the page group differs).
+    with tempconfig({"tex_dir": str(tmp_path / "manim")}):
+        MathTex(r"\int_0^1 x^2\,dx", "=", r"\frac{1}{3}")
+        Tex(r"Area under $x^2$")
+        MathTex(r"\vec{u} + \vec{v}", substrings_to_isolate=[r"\vec{u}"])
+    ours = {p.name: p for p in (tmp_path / "dry" / "Tex").glob("*.svg")}
+    manims = sorted((tmp_path / "manim").glob("*.svg"))
+    assert len(manims) == 3 and all(p.name in ours for p in manims)
+
+    def glyphs(path: Path) -> str:
+        text = re.sub(r"\bg[0-9]+-", "g-", path.read_text(encoding="utf-8"))
+        return re.sub(r"id='page[0-9]+'", "id='page'", text)
+
+    for path in manims:
+        assert glyphs(ours[path.name]) == glyphs(path), path.name
+
+
+@pytest.mark.integration
+def test_a_bad_formula_drops_the_batch_and_is_reported_with_its_line(tmp_path: Path) -> None:
+    body = ("        ok = MathTex(r'x^2')\n"
+            "        bad = MathTex(r'\\frac{1}')\n"
+            "        self.add(ok, bad)\n")
+    result, source = _run(tmp_path, body)
+    (diag,) = result.errors
+    assert diag.line == _line_of(source, "frac{1}") and "LaTeX" in diag.message
+    assert result.facts.tex_batched == 0
+    assert not list((tmp_path / "dry" / "Tex").glob("mathreel-batch*"))
+
+
 SLOW = """\
         for k in range(300):
             dots = VGroup(*[Dot(RIGHT * (i % 7) + UP * (k % 4)) for i in range(30)])

@@ -28,6 +28,7 @@ from builder.checks.diagnostics import (
     bound_names,
     has_star_import,
     make,
+    manim_imports,
     manim_namespace,
 )
 from builder.checks.safety import import_scene_module
@@ -401,6 +402,10 @@ class _Ctx:
         self.scene_class = scene_class
         # names a `from <module> import *` of an allowed module (not manim) binds are defined too
         self.bound = bound_names(tree) | _star_imported_names(tree)
+        # Manim's names imported from their submodules (`from manim.mobject... import Arrow`),
+        # unless the scene binds the name some other way too
+        self.from_submodules = (frozenset(a.name for a in manim_imports(tree))
+                                - bound_names(tree, skip=manim_imports(tree)))
         self.ns: Mapping[str, object] = manim_namespace()
         self.star = has_star_import(tree)
         self.imported_manim = {a.asname or "manim" for n in ast.walk(tree) if isinstance(n, ast.Import)
@@ -648,7 +653,8 @@ def _check_kwargs(ctx: _Ctx) -> list[_Finding]:
         func = node.func
         accepted: frozenset[str] | None = None
         what = ""
-        if isinstance(func, ast.Name) and func.id not in ctx.bound and ctx.manim_available(func.id):
+        if isinstance(func, ast.Name) and ((func.id not in ctx.bound and ctx.manim_available(func.id))
+                                           or (func.id in ctx.from_submodules and func.id in ctx.ns)):
             value = ctx.ns[func.id]
             if isinstance(value, type):
                 accepted = accepted_kwargs(value)

@@ -149,10 +149,22 @@ def apply_edits(source: str, edits: Sequence[Edit]) -> str:
     return out
 
 
-def bound_names(tree: ast.AST) -> frozenset[str]:
-    """Every name the module binds anywhere (assignments, defs, params, imports, handlers)."""
+def manim_imports(tree: ast.AST) -> frozenset[ast.alias]:
+    """The aliases of `from manim[.<sub>] import Name` that bind Manim's name as itself (no `as`)."""
+    return frozenset(a for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0
+                     and node.module is not None and (node.module == "manim" or node.module.startswith("manim."))
+                     for a in node.names if a.name != "*" and a.asname in (None, a.name))
+
+
+def bound_names(tree: ast.AST, *, skip: frozenset[ast.alias] = frozenset()) -> frozenset[str]:
+    """Every name the module binds anywhere (assignments, defs, params, imports, handlers).
+
+    Import aliases in `skip` do not count (e.g. Manim's own names imported from a submodule).
+    """
     names: set[str] = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.alias) and node in skip:
+            continue
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             names.add(node.id)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):

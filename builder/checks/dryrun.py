@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from builder.checks.diagnostics import Diagnostic, source_line
+from builder.checks.latex import batch_tex_calls
 from builder.errors import ToolTimeout
 from builder.fsutil import read_untrusted
 from builder.runner import Limits, Runner
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 SCENE_FILE = "scene.py"
 PREFLIGHT_JSON = "preflight.json"
+#: The formulas the child compiles in one batch before construct (layout_hook.TEX_BATCH_JSON).
+TEX_BATCH_JSON = "tex_batch.json"
 MANIM_CFG = "[CLI]\nnotify_outdated_version = False\n"
 #: The entry script's switch for preflight mode (it strips it before Manim parses argv).
 PREFLIGHT_FLAG = "--mathreel-preflight"
@@ -77,6 +80,9 @@ class PreflightFacts:
     step_s: float = 0.0
     steps: int = 0
     frame_s: float | None = None
+    #: Formulas compiled ahead in the one batch, and those Manim compiled one by one as it ran.
+    tex_batched: int = 0
+    tex_compiled: int = 0
     recorded: bool = False
 
 
@@ -115,6 +121,10 @@ def preflight(source: str, *, scene_class: str, runner: Runner, workdir: Path, e
     (workdir / SCENE_FILE).write_text(source, encoding="utf-8")
     (workdir / "manim.cfg").write_text(MANIM_CFG + "tex_dir = Tex\n", encoding="utf-8")
     (workdir / "Tex").mkdir(exist_ok=True)
+    # the formulas known from the source are compiled in one batch before construct runs
+    calls = batch_tex_calls(source, scene_class)
+    if calls:
+        (workdir / TEX_BATCH_JSON).write_text(json.dumps(calls), encoding="utf-8")
     # -s skips every animation to its end and saves one real frame at the end (timed by the hook).
     args = [PREFLIGHT_FLAG, "render", "-s", "--progress_bar", "none", "-ql",
             "--media_dir", "media", SCENE_FILE, scene_class]
@@ -293,7 +303,8 @@ def read_facts(workdir: Path) -> tuple[PreflightFacts, bool]:
         wall_s=_num(data.get("wall_s")), last_progress_s=_num(data.get("last_progress_s")),
         stalled_lines=stalled, stalled_samples=_int(data.get("stalled_samples")),
         step_s=_num(data.get("step_s")), steps=_int(data.get("steps")),
-        frame_s=_num(frame) if isinstance(frame, int | float) else None, recorded=True)
+        frame_s=_num(frame) if isinstance(frame, int | float) else None,
+        tex_batched=_int(data.get("tex_batched")), tex_compiled=_int(data.get("tex_compiled")), recorded=True)
     return facts, data.get("finished") is True
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import io
+import json
 import logging
 import os
 import re
@@ -19,8 +20,16 @@ import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from builder.checks.diagnostics import Diagnostic, Edit, apply_edits, bound_names, make
+from builder.checks.diagnostics import (
+    Diagnostic,
+    Edit,
+    apply_edits,
+    bound_names,
+    make,
+    manim_imports,
+)
 from builder.errors import ToolTimeout
 from builder.pyast import parse_python
 from builder.runner import Runner
@@ -188,7 +197,9 @@ def _tex_args(call: ast.Call, name: str) -> list[ast.expr] | None:
 
 def _static(tree: ast.Module, source: str) -> tuple[list[Diagnostic], list[Edit], list[str], list[TexItem]]:
     tokens = _string_tokens(source)
-    bound = bound_names(tree)
+    # MathTex imported from Manim's submodule is still Manim's MathTex; any other binding of
+    # the name (a def, an assignment, `import ... as MathTex`) makes it the scene's own
+    bound = bound_names(tree, skip=manim_imports(tree))
     diags: list[Diagnostic] = []
     edits: list[Edit] = []
     rewrites: list[str] = []
@@ -553,6 +564,101 @@ def _diagnostic(item: TexItem, message: str) -> Diagnostic:
         return Diagnostic("latex", "anchor-error", f"LaTeX error in anchor: {message}{hint}", None, item.text, False)
     return Diagnostic("latex", "latex-error", f"LaTeX error in {item.label} string: {message}{hint}",
                       item.line, item.text, False)
+
+
+#: Manim's TeX classes whose strings a preflight compiles ahead, all at once (their exact TeX is
+#: what Manim's own constructor writes: the child builds it with Manim's code, not ours).
+_BATCH_CLASSES = ("MathTex", "Tex", "SingleStringMathTex", "Title")
+#: Keyword arguments that change the TeX Manim writes; every other one (colour, size) does not.
+_TEX_KWARGS = ("arg_separator", "substrings_to_isolate", "tex_to_color_map", "tex_environment")
+#: Words of a scene that put numbers on screen: DecimalNumber typesets them digit by digit.
+_NUMBER_WORDS = ("DecimalNumber", "Integer", "include_numbers", "add_coordinates", "add_numbers",
+                 "Variable", "numbers_to_include", "get_number_mobject", "add_labels")
+#: The formulas a DecimalNumber builds, one MathTex per character (Manim 0.22's mob_class).
+_NUMBER_PARTS = tuple("0123456789-.")
+
+
+def batch_tex_calls(source: str, scene_class: str | None = None) -> list[dict[str, Any]]:
+    """Manim TeX calls whose TeX is known before the scene runs, for the preflight's one batch.
+
+    Each is {"class", "args", "kwargs"} with plain strings only: a call with an f-string, a
+    variable, `*args`, `**kwargs` or its own `tex_template` is left to Manim at run time. With
+    `scene_class`, the other scenes of the file (its other chapters) are left out, unless the
+    scene derives from them. Scenes that show numbers also get DecimalNumber's digits.
+    """
+    from builder.checks.contract import scene_classes
+
+    try:
+        tree = parse_python(source)
+    except SyntaxError:
+        return []
+    bound = bound_names(tree, skip=manim_imports(tree))
+    others = set()
+    if scene_class is not None:
+        classes = {c.name: c for c in tree.body if isinstance(c, ast.ClassDef)}
+        mine, todo = set(), [scene_class]
+        while todo:
+            name = todo.pop()
+            if name in classes and name not in mine:
+                mine.add(name)
+                todo += [b.id for b in classes[name].bases if isinstance(b, ast.Name)]
+        others = {info.name for info in scene_classes(tree)} - mine
+    calls: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def add(call: dict[str, Any]) -> None:
+        key = json.dumps(call, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            calls.append(call)
+
+    tops = [top for top in tree.body if not (isinstance(top, ast.ClassDef) and top.name in others)]
+    for node in (node for top in tops for node in ast.walk(top)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        name = node.func.id
+        if name not in _BATCH_CLASSES or name in bound or not node.args:
+            continue
+        args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if len(args) != len(node.args):
+            continue
+        kwargs: dict[str, Any] = {}
+        for kw in node.keywords:
+            if kw.arg is None or kw.arg == "tex_template":
+                break
+            if kw.arg not in _TEX_KWARGS:
+                continue
+            value = _tex_kwarg(kw.arg, kw.value)
+            if value is None:
+                break
+            kwargs[kw.arg] = value
+        else:
+            add({"class": name, "args": args, "kwargs": kwargs})
+    words = {w for top in tops for n in ast.walk(top) for w in (
+        (n.id,) if isinstance(n, ast.Name) else (n.attr,) if isinstance(n, ast.Attribute)
+        else (n.arg,) if isinstance(n, ast.keyword) and n.arg
+        else (n.value,) if isinstance(n, ast.Constant) and isinstance(n.value, str) else ())}
+    if words & set(_NUMBER_WORDS):
+        for part in _NUMBER_PARTS:
+            add({"class": "MathTex", "args": [part], "kwargs": {}})
+    return calls
+
+
+def _tex_kwarg(name: str, node: ast.expr) -> Any:
+    """A TeX-changing keyword's value when it is plain data, else None (tex_to_color_map: its keys)."""
+    if name == "tex_to_color_map" and isinstance(node, ast.Dict):
+        if all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+            return {k.value: "#FFFFFF" for k in node.keys}  # type: ignore[union-attr]  # colours come later
+        return None
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        return None
+    if isinstance(value, tuple):
+        value = list(value)
+    ok = isinstance(value, str) or value is None or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value))
+    return value if ok else None
 
 
 def tex_strings(source: str) -> list[TexItem]:

@@ -391,7 +391,8 @@ def _show(text: str) -> str:
 
 _LATEX_FLAGS = ("-interaction=batchmode", "-output-format=dvi", "-halt-on-error")
 _DVISVGM_FLAGS = ("--no-fonts", "--verbosity=0")
-_PAGE = re.compile(r"--page=[0-9]{1,6}\Z")
+#: One page as Manim asks, or a range (the preflight converts its batch of formulas at once).
+_PAGE = re.compile(r"--page=[0-9]{1,6}(?:-(?:[0-9]{1,6})?)?\Z")
 #: ctypes.util.find_library's look-up (it lists ld.so's cache), with the environment it sets.
 _LDCONFIG = ("/sbin/ldconfig", "-p")
 _LDCONFIG_ENV = {"LC_ALL": "C", "LANG": "C"}
@@ -449,6 +450,9 @@ def _dvisvgm_refusal(args: list[str], policy: Policy) -> str | None:
             or not args[4].startswith(flag) or not args[4].endswith(".svg")
             or not args[5].endswith(".dvi") or args[5].startswith("-")):
         return "dvisvgm with arguments Manim does not use: " + " ".join(_show(a) for a in args[1:])
+    if "%" in args[4].replace("%p.svg", ""):
+        # dvisvgm expands %f, %h... in the output name; only a page number (%p) is allowed
+        return "dvisvgm with an output pattern other than a page number: " + _show(args[4])
     if policy.in_work(args[4][len(flag):]) is None or policy.in_work(args[5]) is None:
         return "dvisvgm on files outside the work folder: " + _show(args[5])
     return None

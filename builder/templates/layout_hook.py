@@ -146,6 +146,7 @@ STATE = {
     "max_mobjects": 0, "max_family": 0, "max_three_d": 0, "max_updaters": 0,
     "mobjects_created": 0, "last_progress_s": 0.0, "stalled_lines": [], "stalled_samples": 0,
     "step_s": 0.0, "steps": 0, "frame_s": None, "tex_seen": {}, "events": [], "layout": WARNINGS,
+    "tex_batched": 0, "tex_batch_s": 0.0, "tex_compiled": 0,
 }
 DEPTH = [0]          # play() nests inside wait(): one event per outermost call
 WAIT_CALL = [False]
@@ -384,6 +385,15 @@ def _install_preflight():
             STATE["phase"] = "done"
         return result
 
+    from manim.utils import tex_file_writing
+
+    compile_tex = tex_file_writing.compile_tex
+
+    def counted_compile_tex(*args, **kwargs):
+        STATE["tex_compiled"] += 1  # a formula Manim compiles itself (not from the batch or a cache)
+        return compile_tex(*args, **kwargs)
+
+    tex_file_writing.compile_tex = counted_compile_tex
     Scene.get_time_progression = get_time_progression
     Scene.update_to_time = timed_update_to_time
     Mobject.__init__ = counted_init
@@ -397,6 +407,134 @@ def _install_preflight():
 
 
 SEEN_JSON = "seen.json"
+#: The scene's formulas known before it runs (the host reads them from its source).
+TEX_BATCH_JSON = "tex_batch.json"
+BATCH_NAME = "mathreel-batch"
+BATCH_PAGE = "mathreelpage"
+MAX_BATCH = 400
+
+
+def _batch_tex(tex_dir, shared=None):
+    """Compile the formulas listed in tex_batch.json in one latex and one dvisvgm run.
+
+    Manim compiles each formula on its own (a latex and a dvisvgm process, about 0.2 s). The
+    host lists the Tex/MathTex calls whose strings are plain text; Manim's own constructors
+    build their exact TeX here (with the compile step stopped), so every formula lands under
+    the name Manim looks for. One document holds them a page each, with Manim's preamble; each
+    page's SVG is the one Manim would write (the same glyphs and positions). Anything
+    unexpected (an error, a page too many or too few) drops the whole batch: construct then
+    compiles each formula itself, and reports an error with its line.
+    """
+    try:
+        with open(TEX_BATCH_JSON, encoding="utf-8") as handle:
+            calls = json.load(handle)
+    except (OSError, ValueError):
+        return
+    if not isinstance(calls, list) or not os.path.isdir(tex_dir):
+        return
+    began = time.monotonic()
+    STATE["phase"] = "compiling the scene's formulas"
+    try:
+        names = _batch_compile(calls[:MAX_BATCH], tex_dir, shared)
+    except Exception as exc:  # a batch is only a head start: construct compiles what is missing
+        STATE["tex_batch_error"] = f"{type(exc).__name__}: {exc}"[:300]
+        names = []
+    finally:
+        for leftover in os.listdir(tex_dir):
+            if leftover.startswith(BATCH_NAME):
+                os.remove(os.path.join(tex_dir, leftover))
+    STATE["tex_batched"] = len(names)
+    STATE["tex_batch_s"] = round(time.monotonic() - began, 3)
+
+
+def _batch_compile(calls, tex_dir, shared):
+    import re
+    import subprocess
+
+    from manim import config
+    from manim.mobject.text import tex_mobject
+    from manim.utils.tex_file_writing import tex_hash
+
+    classes = {name: getattr(tex_mobject, name) for name in ("MathTex", "Tex", "SingleStringMathTex", "Title")}
+    template = config["tex_template"]
+    found = []
+
+    class Known(Exception):
+        pass
+
+    def record(expression, environment=None, tex_template=None):
+        found.append((expression, environment, tex_template))
+        raise Known
+
+    compile_svg = tex_mobject.tex_to_svg_file
+    tex_mobject.tex_to_svg_file = record
+    try:
+        for call in calls:
+            if not isinstance(call, dict) or call.get("class") not in classes:
+                continue
+            args, kwargs = call.get("args"), call.get("kwargs")
+            if not (isinstance(args, list) and all(isinstance(a, str) for a in args) and isinstance(kwargs, dict)):
+                continue
+            try:
+                classes[call["class"]](*args, **kwargs)
+            except Known:
+                pass
+            except Exception:  # construct meets the same error, and reports it with its line
+                continue
+    finally:
+        tex_mobject.tex_to_svg_file = compile_svg
+
+    head = "\\documentclass[preview]{standalone}\n"
+    names, bodies, first = [], [], None
+    for expression, environment, used in found:
+        used = template if used is None else used
+        if used.tex_compiler != "latex" or used.output_format != ".dvi":
+            continue
+        code = (used.get_texcode_for_expression_in_env(expression, environment) if environment
+                else used.get_texcode_for_expression(expression))
+        preamble, begin, rest = code.partition("\\begin{document}")
+        body, end, _ = rest.rpartition("\\end{document}")
+        name = tex_hash(code) + ".svg"
+        if (not begin or not end or not preamble.startswith(head) or BATCH_PAGE in code
+                or name in names or os.path.exists(os.path.join(tex_dir, name))
+                or (shared and os.path.exists(os.path.join(shared, name)))):
+            continue
+        if first is not None and preamble != first:
+            continue  # one preamble per batch (another template: Manim compiles those)
+        first = preamble
+        names.append(name)
+        bodies.append(body)
+    if first is None:
+        return []
+    document = (first.replace(head, f"\\documentclass[preview,multi={BATCH_PAGE}]{{standalone}}\n", 1)
+                + "\\begin{document}"
+                + "".join(f"\\begin{{{BATCH_PAGE}}}{body}\\end{{{BATCH_PAGE}}}" for body in bodies)
+                + "\\end{document}")
+    tex_file = os.path.join(tex_dir, BATCH_NAME + ".tex")
+    with open(tex_file, "w", encoding="utf-8") as handle:
+        handle.write(document)
+    # the command lines Manim itself uses (the runtime guard allows no others)
+    latex = subprocess.run(["latex", "-interaction=batchmode", "-output-format=dvi", "-halt-on-error",
+                            f"-output-directory={tex_dir}", tex_file], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=120)
+    if latex.returncode != 0:
+        STATE["tex_batch_error"] = "latex failed on the batch"
+        return []
+    subprocess.run(["dvisvgm", "--page=1-", "--no-fonts", "--verbosity=0",
+                    f"--output={os.path.join(tex_dir, BATCH_NAME)}-%p.svg",
+                    os.path.join(tex_dir, BATCH_NAME + ".dvi")],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=True)
+    pages = {}
+    for entry in os.listdir(tex_dir):
+        match = re.fullmatch(re.escape(BATCH_NAME) + r"-0*([0-9]+)\.svg", entry)
+        if match:
+            pages[int(match.group(1))] = entry
+    if sorted(pages) != list(range(1, len(names) + 1)):
+        STATE["tex_batch_error"] = f"{len(pages)} page(s) for {len(names)} formula(s)"
+        return []
+    for number, name in enumerate(names, start=1):
+        os.replace(os.path.join(tex_dir, pages[number]), os.path.join(tex_dir, name))
+    return names
 
 
 def _use_shared_tex(folder):
@@ -447,5 +585,6 @@ if __name__ == "__main__":
 
     if PREFLIGHT:
         _install_preflight()
+        _batch_tex("Tex", os.environ.get("MATHREEL_TEX_CACHE") or None)
     sys.argv = ["manim", *sys.argv[1:]]
     main()
