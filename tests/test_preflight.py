@@ -262,3 +262,5 @@ def test_scenes_of_a_file_run_side_by_side_and_report_in_order(tmp_path: Path) -
     (error,) = runs.errors
     assert error.line == _line_of(source, "side=None") and "NoneType" in error.message
     assert most[0] == 2, "two scenes ran at once"
+    # the summary's wall time is the time the runs took together, not the sum of their own
+    assert runs.summary()["wall_s"] < sum(run.wall_s for _, run in runs.runs)

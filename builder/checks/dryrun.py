@@ -179,6 +179,8 @@ class ScenePreflights:
     """The preflight of every scene of a file (its chapters, in file order), combined."""
 
     runs: tuple[tuple[str, Preflight], ...]
+    #: Seconds the runs took together, side by side (None: one after another, their sum).
+    elapsed_s: float | None = None
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -223,7 +225,9 @@ class ScenePreflights:
             "plays": sum(f.plays for f in facts), "three_d": max((f.three_d for f in facts), default=0),
             "updaters": max((f.updaters for f in facts), default=0),
             "frame_s": max((f.frame_s or 0.0 for f in facts), default=0.0) or None,
-            "wall_s": round(sum(run.wall_s for _, run in self.runs), 2),
+            "wall_s": round(self.elapsed_s if self.elapsed_s is not None
+                            else sum(run.wall_s for _, run in self.runs), 2),
+            "tex_batched": sum(f.tex_batched for f in facts), "tex_compiled": sum(f.tex_compiled for f in facts),
             "estimate": self.estimate,
         }
 
@@ -252,8 +256,10 @@ def preflight_scenes(source: str, *, scene_class: str, runner: Runner, workdir: 
 
     if len(names) == 1 or workers < 2:
         return ScenePreflights(tuple(map(one, names)))
+    began = time.monotonic()
     with ThreadPoolExecutor(max_workers=min(workers, len(names)), thread_name_prefix="preflight") as pool:
-        return ScenePreflights(tuple(pool.map(one, names)))
+        runs = tuple(pool.map(one, names))
+    return ScenePreflights(runs, elapsed_s=time.monotonic() - began)
 
 
 def _result(diags: tuple[Diagnostic, ...], workdir: Path, facts: PreflightFacts, finished: bool,
