@@ -160,6 +160,14 @@ def test_formulas_known_from_the_source_compile_in_one_batch(tmp_path: Path) -> 
 
 
 @pytest.mark.integration
+def test_a_single_formula_is_left_to_manim(tmp_path: Path) -> None:
+    # one formula costs Manim about what a batch costs: no batch for it
+    result, _ = _run(tmp_path, "        self.add(MathTex(r'e^{i\\pi} + 1 = 0'))\n")
+    assert result.finished and (result.facts.tex_batched, result.facts.tex_compiled) == (0, 1)
+    assert not (tmp_path / "dry" / "tex_batch.json").exists()
+
+
+@pytest.mark.integration
 def test_a_bad_formula_drops_the_batch_and_is_reported_with_its_line(tmp_path: Path) -> None:
     body = ("        ok = MathTex(r'x^2')\n"
             "        bad = MathTex(r'\\frac{1}')\n"

@@ -32,6 +32,7 @@ SCENE_FILE = "scene.py"
 PREFLIGHT_JSON = "preflight.json"
 #: The formulas the child compiles in one batch before construct (layout_hook.TEX_BATCH_JSON).
 TEX_BATCH_JSON = "tex_batch.json"
+MIN_BATCH = 2
 MANIM_CFG = "[CLI]\nnotify_outdated_version = False\n"
 #: The entry script's switch for preflight mode (it strips it before Manim parses argv).
 PREFLIGHT_FLAG = "--mathreel-preflight"
@@ -121,9 +122,10 @@ def preflight(source: str, *, scene_class: str, runner: Runner, workdir: Path, e
     (workdir / SCENE_FILE).write_text(source, encoding="utf-8")
     (workdir / "manim.cfg").write_text(MANIM_CFG + "tex_dir = Tex\n", encoding="utf-8")
     (workdir / "Tex").mkdir(exist_ok=True)
-    # the formulas known from the source are compiled in one batch before construct runs
+    # The formulas known from the source are compiled in one batch before construct runs. A
+    # batch costs about what Manim's own compile of one formula costs: it pays from two on.
     calls = batch_tex_calls(source, scene_class)
-    if calls:
+    if len(calls) >= MIN_BATCH:
         (workdir / TEX_BATCH_JSON).write_text(json.dumps(calls), encoding="utf-8")
     # -s skips every animation to its end and saves one real frame at the end (timed by the hook).
     args = [PREFLIGHT_FLAG, "render", "-s", "--progress_bar", "none", "-ql",
