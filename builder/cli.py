@@ -264,7 +264,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     target = _check_target(args)
     if isinstance(target, int):
         return target
-    path, scene_class, anchors = target
+    path, scene_class, anchors, tex_cache = target
     source = path.read_text(encoding="utf-8")
     if scene_class is None:
         # a file names no concept: expect its last scene (the default before chapters existed)
@@ -282,7 +282,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                                 latex=not args.no_latex, anchors=anchors)
         left = list(fixed.diagnostics)
         if fixed.ok and not args.static and not args.diff:
-            left += _run_chapters(fixed.source, scene_class, work, policy=_check_policy(args, path))
+            left += _run_chapters(fixed.source, scene_class, work, policy=_check_policy(args, path),
+                                  tex_cache=tex_cache)
 
     if args.diff:
         return _print_diff(path, source, fixed.source, len(fixed.rewrites))
@@ -311,11 +312,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if total else 0
 
 
-def _check_target(args: argparse.Namespace) -> tuple[Path, str | None, list[str]] | int:
-    """The scene file, its expected class (None: decide from the file) and anchors; an int is an exit code."""
+def _check_target(args: argparse.Namespace) -> tuple[Path, str | None, list[str], Path | None] | int:
+    """The scene file, its expected class (None: decide from the file), anchors and TeX cache.
+
+    A concept (by slug) is checked as the build checks it, with the gallery's TeX cache; a
+    file, cold. An int is an exit code.
+    """
     target = Path(args.target)
     if target.suffix == ".py" or target.is_file():
-        return target, args.scene_class, []
+        return target, args.scene_class, [], None
     from builder.scenes import read_entry
     from builder.spec import load_concepts
 
@@ -329,7 +334,8 @@ def _check_target(args: argparse.Namespace) -> tuple[Path, str | None, list[str]
     if entry is None:
         _err(f"{concept.slug} has no scene yet: run `mathreel build --only {concept.slug}`")
         return 1
-    return entry.scene_path, entry.scene_class or concept.scene_class, [a.latex for a in concept.anchors]
+    return (entry.scene_path, entry.scene_class or concept.scene_class, [a.latex for a in concept.anchors],
+            settings.tex_dir)
 
 
 def _check_policy(args: argparse.Namespace, path: Path) -> Policy:
@@ -348,13 +354,15 @@ def _check_policy(args: argparse.Namespace, path: Path) -> Policy:
     return load_settings(config, cli=_overrides(args), env=os.environ)[0].policy
 
 
-def _run_chapters(source: str, scene_class: str, work: Path, *, policy: Policy) -> list[Diagnostic]:
+def _run_chapters(source: str, scene_class: str, work: Path, *, policy: Policy,
+                  tex_cache: Path | None = None) -> list[Diagnostic]:
     """What the build runs before rendering: the preflight of each scene (chapter) of the file."""
     from builder.checks.dryrun import preflight_scenes
     from builder.video.render import scrubbed_env
 
     runs = preflight_scenes(source, scene_class=scene_class, runner=_runner(), workdir=work / "run",
-                            env=scrubbed_env(work / "home"), policy=policy, workers=os.cpu_count() or 1)
+                            env=scrubbed_env(work / "home"), policy=policy, workers=os.cpu_count() or 1,
+                            tex_cache=tex_cache)
     return list(runs.diagnostics)
 
 

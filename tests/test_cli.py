@@ -328,3 +328,26 @@ def test_the_model_stream_shows_as_the_generate_bar_note() -> None:
         progress.model("geo", Event("done"))
         progress.model("euler", Event("done"))
         assert note() == ""
+
+
+def test_check_of_a_concept_uses_the_gallerys_tex_cache(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`check SLUG` runs as the build runs, formulas from and into the gallery's TeX cache; a file
+    is checked cold, touching no gallery."""
+    from builder.spec import load_concepts
+
+    concept = next(c for c in load_concepts(project / "concepts") if c.slug == "euler-identity")
+    scene = project / "scenes" / "euler-identity" / "scene.py"
+    scene.parent.mkdir(parents=True)
+    scene.write_text(HEAD + f"class {concept.scene_class}(Scene):\n    def construct(self):\n"
+                     "        self.add(MathTex(r'e^{i\\pi} + 1 = 0').shift(UP),\n"
+                     "                 MathTex(r'e^{i\\theta} = \\cos\\theta + i\\sin\\theta').shift(DOWN))\n",
+                     encoding="utf-8")
+    monkeypatch.chdir(project)
+    tex = project / ".cache" / "tex"
+    assert main(["check", "euler-identity"]) == 0, capsys.readouterr().out
+    assert len(list(tex.glob("*.svg"))) == 2
+    for svg in tex.glob("*.svg"):
+        svg.unlink()
+    assert main(["check", str(scene)]) == 0, capsys.readouterr().out
+    assert list(tex.glob("*.svg")) == []
