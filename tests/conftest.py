@@ -135,12 +135,13 @@ class RenderPool:
                     copied += 1
                 except OSError:  # another copy won the race: the entry is there either way
                     shutil.rmtree(tmp, ignore_errors=True)
-        if (source / "tex").is_dir():
-            (dest / "tex").mkdir(parents=True, exist_ok=True)
-            for svg in (source / "tex").glob("*.svg"):
-                if not (dest / "tex" / svg.name).exists():
-                    shutil.copyfile(svg, dest / "tex" / f".{svg.name}.tmp")
-                    os.replace(dest / "tex" / f".{svg.name}.tmp", dest / "tex" / svg.name)
+        # the TeX cache: its top folder and the parts kept per model-written scene source
+        for svg in (source / "tex").rglob("*.svg") if (source / "tex").is_dir() else ():
+            target = dest / "tex" / svg.relative_to(source / "tex")
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(svg, target.parent / f".{svg.name}.tmp")
+                os.replace(target.parent / f".{svg.name}.tmp", target)
         return copied
 
 

@@ -346,8 +346,8 @@ def test_check_of_a_concept_uses_the_gallerys_tex_cache(project: Path, monkeypat
     monkeypatch.chdir(project)
     tex = project / ".cache" / "tex"
     assert main(["check", "euler-identity"]) == 0, capsys.readouterr().out
-    assert len(list(tex.glob("*.svg"))) == 2
-    for svg in tex.glob("*.svg"):
+    assert len(list(tex.rglob("*.svg"))) == 2
+    for svg in tex.rglob("*.svg"):
         svg.unlink()
     assert main(["check", str(scene)]) == 0, capsys.readouterr().out
-    assert list(tex.glob("*.svg")) == []
+    assert list(tex.rglob("*.svg")) == []

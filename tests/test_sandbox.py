@@ -246,22 +246,55 @@ class FormulaScene(Scene):
 
 
 def test_renders_read_formulas_from_the_shared_tex_cache_without_copying_it(tmp_path: Path) -> None:
-    """A formula compiled once is read from the read-only shared cache, not compiled again."""
+    """A formula compiled once is read from the read-only shared cache, not compiled again
+    (two trusted scenes: they share the cache's top folder)."""
     from PIL import Image
 
     from builder.video.media import ink
     from builder.video.render import render_job, render_scene
 
     shared = tmp_path / "tex"
-    first = render_scene(render_job("formula", FORMULA_SCENE.format(wait=0.5), "FormulaScene", "l"),
+    first = render_scene(render_job("formula", FORMULA_SCENE.format(wait=0.5), "FormulaScene", "l", trusted=True),
                          render_dir=tmp_path / "render", tex_dir=shared, timeout=120)
     svgs = sorted(shared.glob("*.svg"))
     assert len(svgs) == 1, svgs  # the new formula was published back as a plain file
     # Swap the cached formula for a big filled block: a render that reuses the cache shows it.
     svgs[0].write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10" '
                        'viewBox="0 0 20 10"><path d="M0 0H20V10H0Z" fill="black"/></svg>', "utf-8")
-    second = render_scene(render_job("formula", FORMULA_SCENE.format(wait=0.6), "FormulaScene", "l"),
+    second = render_scene(render_job("formula", FORMULA_SCENE.format(wait=0.6), "FormulaScene", "l", trusted=True),
                           render_dir=tmp_path / "render", tex_dir=shared, timeout=120)
     with Image.open(first.poster) as a, Image.open(second.poster) as b:
         assert ink(b) > 3 * ink(a), (ink(a), ink(b))
     assert sorted(shared.glob("*.svg")) == svgs  # nothing else written into the shared cache
+
+
+BLOCK_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10" viewBox="0 0 20 10">'
+             '<path d="M0 0H20V10H0Z" fill="black"/></svg>')
+
+
+def test_what_a_scene_leaves_in_the_tex_cache_never_reaches_another_scene(tmp_path: Path) -> None:
+    """A model's scene can leave anything under a formula's name in its Tex/ folder. What it
+    publishes is read only by runs of the same source, never by another concept's render."""
+    from PIL import Image
+
+    from builder.video.media import ink
+    from builder.video.render import render_job, render_scene, tex_cache_for
+
+    clean = render_scene(render_job("clean", FORMULA_SCENE.format(wait=0.5), "FormulaScene", "l"),
+                         render_dir=tmp_path / "render", tex_dir=tmp_path / "clean-tex", timeout=120)
+    (name,) = [p.name for p in (tmp_path / "clean-tex").rglob("*.svg")]
+    shared = tmp_path / "tex"
+    forger = ("from manim import *\n\n\nclass Forger(Scene):\n    def construct(self):\n"
+              f"        with open('Tex/{name}', 'w') as handle:\n"
+              f"            handle.write({BLOCK_SVG!r})\n"
+              "        self.add(Circle())\n        self.wait(0.5)\n")
+    render_scene(render_job("forger", forger, "Forger", "l"), render_dir=tmp_path / "render",
+                 tex_dir=shared, timeout=120)
+    # the forgery went into the forger's own part of the cache, nowhere else
+    assert [p.relative_to(shared) for p in shared.rglob("*.svg")] == [
+        tex_cache_for(shared, forger, trusted=False).relative_to(shared) / name]
+    # another concept's scene with the same formula
+    victim = render_scene(render_job("victim", FORMULA_SCENE.format(wait=0.6), "FormulaScene", "l"),
+                          render_dir=tmp_path / "render", tex_dir=shared, timeout=120)
+    with Image.open(clean.poster) as a, Image.open(victim.poster) as b:
+        assert abs(ink(b) - ink(a)) < 0.1 * ink(a), (ink(a), ink(b))

@@ -115,8 +115,13 @@ def preflight(source: str, *, scene_class: str, runner: Runner, workdir: Path, e
     """Run construct once, animations skipped to their ends, and report errors, layout and cost.
 
     With `tex_cache` (the gallery's shared TeX cache) formulas compiled before are reused and
-    the ones this run compiles are published there, so the render compiles none of them again.
+    the ones this run compiles are published there (for a model's scene, in the part that only
+    runs of the same source share), so the render compiles none of them again.
     """
+    if tex_cache is not None:
+        from builder.video.render import tex_cache_for
+
+        tex_cache = tex_cache_for(tex_cache, source, trusted=trusted)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / SCENE_FILE).write_text(source, encoding="utf-8")

@@ -307,6 +307,18 @@ def summarize_failure(output: str) -> str:
     return "\n".join(seen)
 
 
+def tex_cache_for(tex_dir: Path, source: str, *, trusted: bool) -> Path:
+    """The part of the gallery's TeX cache a run reads and publishes into.
+
+    A model-written scene's run only ever shares formulas with runs of the same source (its
+    preflight, its chapters, its renders at each quality): the host cannot tell a formula's SVG
+    from a forgery a scene left under the formula's name, so what one answer publishes must not
+    reach another concept's video. Trusted scenes (samples, templates, hand-written) share the
+    top folder.
+    """
+    return tex_dir if trusted else tex_dir / "scenes" / sha256_text(source)[:16]
+
+
 def publish_tex(work: Path, private: Path, shared: Path) -> int:
     """Publish newly compiled formulas into the shared cache; returns how many were refused.
 
@@ -361,7 +373,7 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
         ran = run_manim(manim_args(job, work, *extra), work, runner=runner, env=env, timeout=timeout,
                         limits=replace(SCENE_LIMITS, cpu_seconds=int(timeout * 2) + 60),
                         x11=job.renderer == "opengl", trusted=job.trusted, policy=job.policy,
-                        tex_cache=tex_dir)
+                        tex_cache=tex_cache_for(tex_dir, job.source, trusted=job.trusted))
     except ToolTimeout as exc:
         raise RenderError(f"the render of {job.slug} ran past {timeout:.0f} s and was stopped; "
                           f"shorten the scene or raise `render_timeout` in mkdocs.yml") from exc
@@ -398,7 +410,7 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
     layout = read_layout(work, LAYOUT_JSON)
     seen = read_seen(work)
     chapters = _section_chapters(job, work) if extra else []
-    publish_tex(work, private_tex, tex_dir)
+    publish_tex(work, private_tex, tex_cache_for(tex_dir, job.source, trusted=job.trusted))
     shutil.rmtree(work)
     if len(chapters) > 1:
         atomic_write_text(stage / CHAPTERS_VTT, chapters_vtt(chapters))
