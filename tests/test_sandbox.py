@@ -247,7 +247,7 @@ class FormulaScene(Scene):
 
 def test_renders_read_formulas_from_the_shared_tex_cache_without_copying_it(tmp_path: Path) -> None:
     """A formula compiled once is read from the read-only shared cache, not compiled again
-    (two trusted scenes: they share the cache's top folder)."""
+    (two trusted scenes: they share the cache's folder for trusted scenes)."""
     from PIL import Image
 
     from builder.video.media import ink
@@ -256,7 +256,7 @@ def test_renders_read_formulas_from_the_shared_tex_cache_without_copying_it(tmp_
     shared = tmp_path / "tex"
     first = render_scene(render_job("formula", FORMULA_SCENE.format(wait=0.5), "FormulaScene", "l", trusted=True),
                          render_dir=tmp_path / "render", tex_dir=shared, timeout=120)
-    svgs = sorted(shared.glob("*.svg"))
+    svgs = sorted(shared.rglob("*.svg"))
     assert len(svgs) == 1, svgs  # the new formula was published back as a plain file
     # Swap the cached formula for a big filled block: a render that reuses the cache shows it.
     svgs[0].write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10" '
@@ -265,7 +265,7 @@ def test_renders_read_formulas_from_the_shared_tex_cache_without_copying_it(tmp_
                           render_dir=tmp_path / "render", tex_dir=shared, timeout=120)
     with Image.open(first.poster) as a, Image.open(second.poster) as b:
         assert ink(b) > 3 * ink(a), (ink(a), ink(b))
-    assert sorted(shared.glob("*.svg")) == svgs  # nothing else written into the shared cache
+    assert sorted(shared.rglob("*.svg")) == svgs  # nothing else written into the shared cache
 
 
 BLOCK_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10" viewBox="0 0 20 10">'

@@ -313,10 +313,11 @@ def tex_cache_for(tex_dir: Path, source: str, *, trusted: bool) -> Path:
     A model-written scene's run only ever shares formulas with runs of the same source (its
     preflight, its chapters, its renders at each quality): the host cannot tell a formula's SVG
     from a forgery a scene left under the formula's name, so what one answer publishes must not
-    reach another concept's video. Trusted scenes (samples, templates, hand-written) share the
-    top folder.
+    reach another concept's video. Trusted scenes (samples, templates, hand-written) share one
+    folder. (Formulas a gallery's cache kept in its top folder before this split are not read:
+    model-written scenes published there too.)
     """
-    return tex_dir if trusted else tex_dir / "scenes" / sha256_text(source)[:16]
+    return tex_dir / "trusted" if trusted else tex_dir / "scenes" / sha256_text(source)[:16]
 
 
 def publish_tex(work: Path, private: Path, shared: Path) -> int:
