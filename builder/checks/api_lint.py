@@ -404,8 +404,8 @@ class _Ctx:
         self.bound = bound_names(tree) | _star_imported_names(tree)
         # Manim's names imported from their submodules (`from manim.mobject... import Arrow`),
         # unless the scene binds the name some other way too
-        self.from_submodules = (frozenset(a.name for a in manim_imports(tree))
-                                - bound_names(tree, skip=manim_imports(tree)))
+        manims = manim_imports(tree)
+        self.from_submodules = frozenset(a.name for a in manims) - bound_names(tree, skip=manims)
         self.ns: Mapping[str, object] = manim_namespace()
         self.star = has_star_import(tree)
         self.imported_manim = {a.asname or "manim" for n in ast.walk(tree) if isinstance(n, ast.Import)

@@ -368,13 +368,14 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
         private_tex, env = prepare_work(job, work, tex_dir)
     except ToolError as exc:
         raise RenderError(f"cannot render {job.slug} with {job.renderer}: {exc}") from exc
+    shared_tex = tex_cache_for(tex_dir, job.source, trusted=job.trusted)
     started = time.monotonic()
     extra = ("--save_sections",) if uses_sections(job.source) else ()
     try:
         ran = run_manim(manim_args(job, work, *extra), work, runner=runner, env=env, timeout=timeout,
                         limits=replace(SCENE_LIMITS, cpu_seconds=int(timeout * 2) + 60),
                         x11=job.renderer == "opengl", trusted=job.trusted, policy=job.policy,
-                        tex_cache=tex_cache_for(tex_dir, job.source, trusted=job.trusted))
+                        tex_cache=shared_tex)
     except ToolTimeout as exc:
         raise RenderError(f"the render of {job.slug} ran past {timeout:.0f} s and was stopped; "
                           f"shorten the scene or raise `render_timeout` in mkdocs.yml") from exc
@@ -411,7 +412,7 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
     layout = read_layout(work, LAYOUT_JSON)
     seen = read_seen(work)
     chapters = _section_chapters(job, work) if extra else []
-    publish_tex(work, private_tex, tex_cache_for(tex_dir, job.source, trusted=job.trusted))
+    publish_tex(work, private_tex, shared_tex)
     shutil.rmtree(work)
     if len(chapters) > 1:
         atomic_write_text(stage / CHAPTERS_VTT, chapters_vtt(chapters))
