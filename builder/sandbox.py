@@ -28,6 +28,7 @@ from pathlib import Path
 
 from builder.errors import MathreelError
 from builder.runner import Completed, Limits, Runner
+from builder.video.texformat import tex_format
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +285,8 @@ def stage_child_files(work: Path) -> None:
 
 #: Where the gallery's shared TeX cache appears inside the sandbox (read-only).
 TEX_CACHE_INSIDE = "/texcache"
+#: Where the host's precompiled LaTeX format (builder/video/texformat.py) appears (read-only).
+TEX_FORMAT_INSIDE = "/texformat"
 
 
 def run_manim(args: Sequence[str], work: Path, *, runner: Runner, env: Mapping[str, str],
@@ -307,16 +310,23 @@ def run_manim(args: Sequence[str], work: Path, *, runner: Runner, env: Mapping[s
     prepare_workdir(work)
     argv = [sys.executable, ENTRY, *args]
     shared = tex_cache if tex_cache is not None and tex_cache.is_dir() else None
+    fmt = tex_format()
     if probe().works:
-        argv = bwrap_argv(argv, work, x11=x11, inside=INSIDE,
-                          read_only=[(shared, TEX_CACHE_INSIDE)] if shared else [])
+        read_only = [(shared, TEX_CACHE_INSIDE)] if shared else []
+        if fmt is not None:
+            read_only.append((fmt.parent, TEX_FORMAT_INSIDE))
+        argv = bwrap_argv(argv, work, x11=x11, inside=INSIDE, read_only=read_only)
         env = _inside_env(env, work)
         if shared:
             env["MATHREEL_TEX_CACHE"] = TEX_CACHE_INSIDE
+        if fmt is not None:
+            env["MATHREEL_TEX_FORMAT"] = f"{TEX_FORMAT_INSIDE}/{fmt.name}"
     else:
         argv = confine(argv, work, x11=x11, trusted=trusted, policy=policy)
         if shared:
             env = {**env, "MATHREEL_TEX_CACHE": str(shared.resolve())}
+        if fmt is not None:
+            env = {**env, "MATHREEL_TEX_FORMAT": str(fmt.resolve())}
     done = runner(argv, cwd=work, env=env, timeout=timeout, limits=limits or SCENE_LIMITS,
                   check=False)
     return ManimRun(done, confinement(trusted=trusted, policy=policy))

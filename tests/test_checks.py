@@ -346,6 +346,7 @@ def test_dry_run_command_config_and_mapping(tmp_path: Path) -> None:
     argv = seen["argv"]
     assert isinstance(argv, list)
     from builder.sandbox import bwrap_works
+    from builder.video.texformat import tex_format
 
     if bwrap_works():  # model code runs for the first time here: inside the sandbox
         assert argv[0] == "bwrap" and "--unshare-net" in argv
@@ -355,8 +356,12 @@ def test_dry_run_command_config_and_mapping(tmp_path: Path) -> None:
     assert "--progress_bar" in argv and "-ql" in argv and argv[-2:] == ["scene.py", SCENE]
     # the caller's environment, with HOME and TMPDIR put in the work folder (as the sandbox sees it)
     home = "/scene/home" if bwrap_works() else str(tmp_path / "home")
+    # and the host's format of Manim's preamble, read-only (builder/video/texformat.py)
+    fmt = tex_format()
+    formats = {} if fmt is None else {
+        "MATHREEL_TEX_FORMAT": f"/texformat/{fmt.name}" if bwrap_works() else str(fmt.resolve())}
     assert seen["env"] == {"PATH": os.environ.get("PATH", ""), "COLUMNS": "200", "HOME": home,
-                           "TMPDIR": f"{home}/tmp"}
+                           "TMPDIR": f"{home}/tmp", **formats}
     cfg = (tmp_path / "manim.cfg").read_text()
     assert "[CLI]" in cfg and "notify_outdated_version = False" in cfg
     assert (tmp_path / "scene.py").read_text() == source

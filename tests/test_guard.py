@@ -430,6 +430,9 @@ def test_guard_decisions_on_paths_programs_and_tex(tmp_path: Path) -> None:
     (work / "Tex" / "bad.tex").write_text(manim_tex("\\input{/etc/passwd}"), encoding="utf-8")
     (work / "Tex" / "ok.dvi").write_bytes(b"")
     (work / "passwd-link").symlink_to("/etc/passwd")
+    fmt = tmp_path / "formats" / "manim-key.fmt"  # the host's format of Manim's preamble
+    fmt.parent.mkdir()
+    fmt.write_bytes(b"")
     stdlib_file = os.__file__
     paths = [
         ("/etc/passwd", False, "outside the work folder"),
@@ -445,12 +448,26 @@ def test_guard_decisions_on_paths_programs_and_tex(tmp_path: Path) -> None:
         (stdlib_file, False, None),
         (stdlib_file, True, "only the work folder is writable"),
         ("/dev/null", True, None),
+        (str(fmt), False, None),
+        (str(fmt), True, "only the work folder is writable"),
         ("/tmp/x", True, "only the work folder is writable"),  # the host's /tmp, outside bwrap
         (3, True, None),  # a descriptor: it was checked when it was opened
     ]
     programs = {
         "latex": (["latex", "-interaction=batchmode", "-output-format=dvi", "-halt-on-error",
                    "-output-directory=Tex", "Tex/ok.tex"], None),
+        "latex with the host's format": (["latex", "-interaction=batchmode", "-output-format=dvi",
+                                          "-halt-on-error", f"-fmt={fmt}", "-output-directory=Tex",
+                                          "Tex/ok.tex"], None),
+        "latex with the format, bad TeX": (["latex", "-interaction=batchmode", "-output-format=dvi",
+                                            "-halt-on-error", f"-fmt={fmt}", "-output-directory=Tex",
+                                            "Tex/bad.tex"], "\\input"),
+        "latex with another format": (["latex", "-interaction=batchmode", "-output-format=dvi",
+                                       "-halt-on-error", "-fmt=Tex/own.fmt", "-output-directory=Tex",
+                                       "Tex/ok.tex"], "arguments Manim does not use"),
+        "latex with the format first": (["latex", f"-fmt={fmt}", "-interaction=batchmode",
+                                         "-output-format=dvi", "-halt-on-error", "-output-directory=Tex",
+                                         "Tex/ok.tex"], "arguments Manim does not use"),
         "latex on bad TeX": (["latex", "-interaction=batchmode", "-output-format=dvi",
                               "-halt-on-error", "-output-directory=Tex", "Tex/bad.tex"], "\\input"),
         "latex shell escape": (["latex", "-shell-escape", "-interaction=batchmode",
@@ -484,7 +501,7 @@ def test_guard_decisions_on_paths_programs_and_tex(tmp_path: Path) -> None:
          json.dumps({name: source for name, (source, _) in TEX.items()}),
          json.dumps({name: argv for name, (argv, _) in programs.items()})],
         cwd=work, capture_output=True, text=True, timeout=60,
-        env={"PATH": os.environ.get("PATH", ""), "TMPDIR": str(work / "tmp")})
+        env={"PATH": os.environ.get("PATH", ""), "TMPDIR": str(work / "tmp"), "MATHREEL_TEX_FORMAT": str(fmt)})
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     wrong = []

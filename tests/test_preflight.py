@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from svgshape import drawing
 
 from builder.checks.dryrun import Preflight, anchor_times, preflight, tex_tokens
 from builder.runner import CountingRunner
@@ -133,8 +134,6 @@ BATCHED = ("        a = MathTex(r'\\int_0^1 x^2\\,dx', '=', r'\\frac{1}{3}')\n"
 
 @pytest.mark.integration
 def test_formulas_known_from_the_source_compile_in_one_batch(tmp_path: Path) -> None:
-    import re
-
     from manim import MathTex, Tex, tempconfig
 
     result, _ = _run(tmp_path, BATCHED)
@@ -142,9 +141,7 @@ def test_formulas_known_from_the_source_compile_in_one_batch(tmp_path: Path) -> 
     # the three plain strings come from one batch; only the f-string is compiled on its own
     assert (result.facts.tex_batched, result.facts.tex_compiled) == (3, 1)
     # Each page of the batch is the SVG Manim writes for that formula by itself, under the
-    # same name. dvisvgm numbers the fonts of a glyph's id and orders the definitions as it
-    # meets them, which differs from run to run; what Manim reads is the same: the canvas,
-    # and each glyph placed, in order, with its outline.
+    # same name: the same drawing (tests/svgshape.py says what that compares).
     with tempconfig({"tex_dir": str(tmp_path / "manim")}):
         MathTex(r"\int_0^1 x^2\,dx", "=", r"\frac{1}{3}")
         Tex(r"Area under $x^2$")
@@ -152,18 +149,6 @@ def test_formulas_known_from_the_source_compile_in_one_batch(tmp_path: Path) -> 
     ours = {p.name: p for p in (tmp_path / "dry" / "Tex").glob("*.svg")}
     manims = sorted((tmp_path / "manim").glob("*.svg"))
     assert len(manims) == 3 and all(p.name in ours for p in manims)
-
-    def drawing(path: Path) -> tuple[str, list[str]]:
-        text = path.read_text(encoding="utf-8")
-        outlines = dict(re.findall(r"<path id='([^']+)' d='([^']*)'/>", text))
-        canvas = re.search(r"<svg [^>]*>", text)
-        body = text[text.index("</defs>"):]
-        placed = [f"{x},{y},{outlines[ref]}" for x, y, ref in
-                  re.findall(r"<use x='([^']*)' y='([^']*)' xlink:href='#([^']+)'/>", body)]
-        rules = re.findall(r"<rect [^>]*/>", body)
-        assert canvas is not None and placed
-        return canvas.group(0), placed + rules
-
     for path in manims:
         assert drawing(ours[path.name]) == drawing(path), path.name
 

@@ -215,8 +215,10 @@ class Policy:
 
     def __init__(self, work: str, scene: str, read: tuple[str, ...], write: tuple[str, ...],
                  listable: tuple[str, ...], stdlib: str, trusted_files: frozenset[str],
-                 frozen: tuple[str, ...] = ()) -> None:
+                 frozen: tuple[str, ...] = (), tex_format: str | None = None) -> None:
         self.work = work
+        # The host's precompiled LaTeX format (read-only): latex may load this one, no other.
+        self.tex_format = tex_format
         self.scene = scene
         self.scene_name = scene.rsplit("/", 1)[-1]
         self.read = read
@@ -254,6 +256,12 @@ class Policy:
             # The gallery's compiled formulas: read-only (a read-only bind inside bubblewrap),
             # looked up by the entry script before Manim compiles a formula again.
             read.append(resolve(shared_tex, "/"))
+        tex_format = os.environ.get("MATHREEL_TEX_FORMAT", "")
+        if not (os.path.isabs(tex_format) and tex_format.endswith(".fmt") and os.path.isfile(tex_format)):
+            tex_format = None
+        else:
+            tex_format = resolve(tex_format, "/")
+            read.append(tex_format.rsplit("/", 1)[0])
         # The import system lists every sys.path entry (names only): allowed as listings.
         listable = tuple(resolve(os.path.abspath(e or "."), "/") for e in sys.path)
         stdlib = resolve(getattr(sys, "_stdlib_dir", None) or os.path.dirname(os.__file__), "/")
@@ -262,7 +270,7 @@ class Policy:
         trusted = frozenset(f"{work}/{name}" for name in os.listdir(work)
                             if name.endswith(".py") and f"{work}/{name}" != resolve(scene, work))
         return cls(work, resolve(scene, work), _unique(read), _unique(write), listable,
-                   stdlib, trusted, _unique(installs))
+                   stdlib, trusted, _unique(installs), tex_format)
 
     def path_refusal(self, raw: object, *, write: bool, cwd: str | None = None) -> str | None:
         """Why the child may not open (or change) this path, or None."""
@@ -424,6 +432,8 @@ def program_refusal(argv: object, policy: Policy) -> str | None:
 
 def _latex_refusal(args: list[str], policy: Policy) -> str | None:
     flag = "-output-directory="
+    if len(args) == 7 and policy.tex_format is not None and args[4] == f"-fmt={policy.tex_format}":
+        args = args[:4] + args[5:]  # the host's format of Manim's preamble (layout_hook.py)
     if (len(args) != 6 or tuple(args[1:4]) != _LATEX_FLAGS or not args[4].startswith(flag)
             or not args[5].endswith(".tex") or args[5].startswith("-")):
         return "latex with arguments Manim does not use: " + " ".join(_show(a) for a in args[1:])

@@ -568,6 +568,51 @@ if os.path.isdir(os.environ.get("MATHREEL_TEX_CACHE", "")):
     _use_shared_tex(os.environ["MATHREEL_TEX_CACHE"])
 
 
+def _use_tex_format(fmt):
+    """Formulas Manim compiles one by one load the host's format of their preamble.
+
+    Only for a formula whose preamble is exactly the one the format was dumped from; latex
+    then skips reading it, and writes the same DVI. When latex fails with the format, Manim
+    runs it again without (so a LaTeX error is reported as Manim reports it).
+    """
+    import subprocess
+    from pathlib import Path
+
+    from manim.utils import tex_file_writing
+
+    try:
+        with open(fmt[: -len(".fmt")] + ".preamble", encoding="utf-8") as handle:
+            preamble = handle.read()
+    except OSError:
+        return
+    compile_tex = tex_file_writing.compile_tex
+
+    def compile_tex_with_format(tex_file, tex_compiler, output_format):
+        result = Path(tex_file).with_suffix(output_format)
+        if tex_compiler == "latex" and output_format == ".dvi" and not result.exists():
+            try:
+                with open(tex_file, encoding="utf-8") as handle:
+                    head = handle.read().partition("\\begin{document}")[0]
+            except (OSError, UnicodeDecodeError):
+                head = None
+            if head == preamble:
+                command = tex_file_writing.make_tex_compilation_command(
+                    tex_compiler, output_format, Path(tex_file), tex_file_writing.config.get_dir("tex_dir"))
+                command.insert(4, f"-fmt={fmt}")
+                done = subprocess.run(command, stdout=subprocess.DEVNULL)
+                if done.returncode == 0 and result.exists():
+                    return result
+                if result.exists():
+                    result.unlink()
+        return compile_tex(tex_file, tex_compiler, output_format)
+
+    tex_file_writing.compile_tex = compile_tex_with_format
+
+
+if os.environ.get("MATHREEL_TEX_FORMAT", "").endswith(".fmt"):
+    _use_tex_format(os.environ["MATHREEL_TEX_FORMAT"])
+
+
 def _save():
     with open("layout.json", "w", encoding="utf-8") as handle:
         json.dump(WARNINGS, handle)

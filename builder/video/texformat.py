@@ -1,0 +1,100 @@
+"""A precompiled LaTeX format of Manim's default preamble, so a formula's `latex` run skips it.
+
+Manim compiles each formula it has not seen as a document of its own: `latex` reads the same
+preamble (the standalone class, babel, amsmath, amssymb) every time, about 40% of the run.
+A format dumped after that preamble (`latex -ini` with mylatexformat, from TeX Live) loads in
+a fraction of it, and the SVG that dvisvgm then writes is the same, byte for byte.
+
+The host builds the format, once per machine, TeX installation and Manim version, into the
+user's cache (`~/.cache/mathreel/tex-formats/`): it is trusted input only (Manim's own
+default template), never anything a scene wrote. Scene runs get it read-only and use it only
+for a formula whose preamble is exactly the one dumped (layout_hook.py); a run of latex with
+it that fails is run again without it, so a stale or broken format costs time, never a formula.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from functools import cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: The file beside a format that holds the preamble it was dumped from (what the child compares).
+PREAMBLE_SUFFIX = ".preamble"
+_LOCK = threading.Lock()
+
+
+def formats_dir() -> Path:
+    """Where this user's formats live (XDG_CACHE_HOME, else ~/.cache)."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "mathreel" / "tex-formats"
+
+
+def _tex_identity() -> str | None:
+    """What a format depends on besides the preamble: the engine and the system's LaTeX format."""
+    try:
+        version = subprocess.run(["latex", "--version"], capture_output=True, text=True, timeout=30,
+                                 check=True).stdout.splitlines()[0]
+        system = subprocess.run(["kpsewhich", "-engine=pdftex", "latex.fmt"], capture_output=True, text=True,
+                                timeout=30, check=True).stdout.strip()
+        stamp = os.stat(system).st_mtime_ns
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return None
+    return f"{version}\n{system}\n{stamp}"
+
+
+def _manim_preamble() -> str:
+    """The preamble Manim's default template writes before each formula (imports Manim)."""
+    from manim.utils.tex import TexTemplate
+
+    return TexTemplate().get_texcode_for_expression("x").partition("\\begin{document}")[0]
+
+
+@cache
+def tex_format() -> Path | None:
+    """This machine's format of Manim's default preamble, built on first use; None when it
+    cannot be built here (no latex, no mylatexformat, an unwritable cache)."""
+    from builder.video.render import manim_version
+
+    identity = _tex_identity()
+    if identity is None:
+        return None
+    key = hashlib.sha256(f"{manim_version()}\n{identity}".encode()).hexdigest()[:16]
+    folder = formats_dir()
+    fmt = folder / f"manim-{key}.fmt"
+    with _LOCK:
+        if fmt.is_file() and fmt.with_suffix(PREAMBLE_SUFFIX).is_file():
+            return fmt
+        try:
+            return _build(folder, fmt)
+        except Exception as exc:  # no format only costs time: Manim compiles as it always does
+            log.info("no precompiled LaTeX format (%s): formulas compile with the full preamble", exc)
+            return None
+
+
+def _build(folder: Path, fmt: Path) -> Path | None:
+    preamble = _manim_preamble()
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
+        name = fmt.stem
+        (Path(tmp) / f"{name}.tex").write_text(preamble + "\\begin{document}\n\\end{document}\n",
+                                                encoding="utf-8")
+        done = subprocess.run(["latex", "-ini", "-interaction=batchmode", "-halt-on-error", f"-jobname={name}",
+                               "&latex", "mylatexformat.ltx", f"{name}.tex"],
+                              cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        built = Path(tmp) / f"{name}.fmt"
+        if done.returncode != 0 or not built.is_file():
+            raise RuntimeError(f"latex -ini exited {done.returncode} (is mylatexformat installed?)")
+        side = Path(tmp) / f"{name}{PREAMBLE_SUFFIX}"
+        side.write_text(preamble, encoding="utf-8")
+        # the preamble first: a format is only used with its preamble beside it
+        os.replace(side, fmt.with_suffix(PREAMBLE_SUFFIX))
+        shutil.move(str(built), fmt)
+    return fmt
