@@ -307,6 +307,7 @@ def run_manim(args: Sequence[str], work: Path, *, runner: Runner, env: Mapping[s
     home = work / "home"
     (home / "tmp").mkdir(parents=True, exist_ok=True)
     env = {**env, "HOME": str(home), "TMPDIR": str(home / "tmp")}
+    env.pop("MATHREEL_TEX_FORMAT", None)  # only the host's own format, set below
     prepare_workdir(work)
     argv = [sys.executable, ENTRY, *args]
     shared = tex_cache if tex_cache is not None and tex_cache.is_dir() else None
