@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from builder.checks.diagnostics import Diagnostic
+    from builder.checks.dryrun import WarmPreflight
     from builder.record import BuildRecord as BuildReport
     from builder.sandbox import Policy
     from builder.settings import Settings
@@ -272,18 +273,31 @@ def cmd_check(args: argparse.Namespace) -> int:
         scene_class = found[-1].name if found else "MainScene"
     with tempfile.TemporaryDirectory(prefix="mathreel-check-") as tmp:
         work = Path(tmp)
-        # fix=False keeps each problem's step, kind and line in the file as it is on disk; the fix run
-        # only matters when something is fixable, and it sees past a fixable error to later steps
-        plain = check_scene(source, scene_class=scene_class, workdir=work / "check", fix=False,
-                            latex=not args.no_latex, anchors=anchors)
-        fixed = plain
-        if any(d.fixable for d in plain.diagnostics):
-            fixed = check_scene(source, scene_class=scene_class, workdir=work / "check", fix=True,
+        run = not args.static and not args.diff
+        # A file of one scene, checked cold, on more than one core: its preflight child starts now
+        # and loads Manim while the static checks run here; it gets the scene once they pass.
+        warm = _warm_preflight(work) if run and tex_cache is None and len(scene_classes(source)) < 2 \
+            and (os.cpu_count() or 1) > 1 else None
+        try:
+            # fix=False keeps each problem's step, kind and line in the file as it is on disk; the fix
+            # run only matters when something is fixable, and it sees past a fixable error to later steps
+            plain = check_scene(source, scene_class=scene_class, workdir=work / "check", fix=False,
                                 latex=not args.no_latex, anchors=anchors)
-        left = list(fixed.diagnostics)
-        if fixed.ok and not args.static and not args.diff:
-            left += _run_chapters(fixed.source, scene_class, work, policy=_check_policy(args, path),
-                                  tex_cache=tex_cache)
+            fixed = plain
+            if any(d.fixable for d in plain.diagnostics):
+                fixed = check_scene(source, scene_class=scene_class, workdir=work / "check", fix=True,
+                                    latex=not args.no_latex, anchors=anchors)
+            left = list(fixed.diagnostics)
+            if fixed.ok and run:
+                from builder.sandbox import SANDBOXED
+
+                # the settings' sandbox policy only matters where bubblewrap cannot start (no warm child)
+                policy = SANDBOXED if warm is not None else _check_policy(args, path)
+                left += _run_chapters(fixed.source, scene_class, work, policy=policy, tex_cache=tex_cache,
+                                      warm=warm)
+        finally:
+            if warm is not None:
+                warm.cancel()
 
     if args.diff:
         return _print_diff(path, source, fixed.source, len(fixed.rewrites))
@@ -355,15 +369,27 @@ def _check_policy(args: argparse.Namespace, path: Path) -> Policy:
 
 
 def _run_chapters(source: str, scene_class: str, work: Path, *, policy: Policy,
-                  tex_cache: Path | None = None) -> list[Diagnostic]:
+                  tex_cache: Path | None = None, warm: WarmPreflight | None = None) -> list[Diagnostic]:
     """What the build runs before rendering: the preflight of each scene (chapter) of the file."""
     from builder.checks.dryrun import preflight_scenes
     from builder.video.render import scrubbed_env
 
     runs = preflight_scenes(source, scene_class=scene_class, runner=_runner(), workdir=work / "run",
                             env=scrubbed_env(work / "home"), policy=policy, workers=os.cpu_count() or 1,
-                            tex_cache=tex_cache)
+                            tex_cache=tex_cache, warm=warm)
     return list(runs.diagnostics)
+
+
+def _warm_preflight(work: Path) -> WarmPreflight | None:
+    """The preflight child, started before the scene is known, inside bubblewrap; None where
+    bubblewrap cannot start (the cold run then applies the settings' sandbox policy)."""
+    from builder.checks.dryrun import WarmPreflight
+    from builder.sandbox import SANDBOXED, probe
+    from builder.video.render import scrubbed_env
+
+    if not probe().works:
+        return None
+    return WarmPreflight(work / "run", runner=_runner(), env=scrubbed_env(work / "home"), policy=SANDBOXED)
 
 
 def _describe_fixes(rewrites: tuple[str, ...], seen: tuple[Diagnostic, ...]) -> list[tuple[int | None, str]]:

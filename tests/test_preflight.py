@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from svgshape import drawing
 
-from builder.checks.dryrun import Preflight, anchor_times, preflight, tex_tokens
+from builder.checks.dryrun import Preflight, WarmPreflight, anchor_times, preflight, tex_tokens
 from builder.runner import CountingRunner
 from builder.runner import run as real_run
 from builder.sandbox import run_manim
@@ -205,6 +205,61 @@ def test_a_stalled_scene_may_be_called_a_loop(tmp_path: Path) -> None:
     assert (diag.kind, diag.severity) == ("endless-loop", "error"), diag
     assert diag.line in (_line_of(source, "while n"), _line_of(source, "n += 1"))
     assert "after play 1" in diag.message
+
+
+# -- a warm preflight: started before its scene is known (mathreel check FILE) ---------------------
+
+
+def _warm(tmp_path: Path, budget: float = 60) -> WarmPreflight:
+    return WarmPreflight(tmp_path / "warm", runner=CountingRunner(real_run), env=scrubbed_env(tmp_path / "home"),
+                         budget=budget)
+
+
+def _source(body: str) -> str:
+    return f"from manim import *\nimport math\n\n\nclass {SCENE}(Scene):\n    def construct(self):\n{body}"
+
+
+@pytest.mark.integration
+def test_a_warm_preflight_reports_what_a_cold_one_does(tmp_path: Path) -> None:
+    body = ("        self.play(Create(Circle()))\n"
+            "        x = [1, 2][5]\n")
+    warm = _warm(tmp_path)
+    time.sleep(2)  # the child is up and waiting: nothing of the scene is there yet
+    assert not (tmp_path / "warm" / "scene.py").exists()
+    ran = warm.run(_source(body), SCENE)
+    cold, source = _run(tmp_path, body)
+    assert [(d.kind, d.line, d.message) for d in ran.diagnostics] == \
+        [(d.kind, d.line, d.message) for d in cold.diagnostics]
+    assert ran.diagnostics[0].line == _line_of(source, "[5]")
+    assert ran.facts.plays == cold.facts.plays == 1
+
+
+@pytest.mark.integration
+def test_a_cancelled_warm_preflight_runs_nothing(tmp_path: Path) -> None:
+    warm = _warm(tmp_path)
+    warm.cancel()
+    folder = tmp_path / "warm"
+    assert not (folder / "scene.py").exists() and not (folder / "media").exists()
+    assert not any((folder / "Tex").iterdir())
+    warm.cancel()  # twice is harmless
+    with pytest.raises(RuntimeError):
+        warm.run(_source("        self.wait()\n"), SCENE)
+
+
+@pytest.mark.integration
+def test_a_warm_preflights_budget_counts_from_the_hand_over(tmp_path: Path) -> None:
+    # each play follows about half a second of work: the plays finished count the scene's time
+    body = ("        for k in range(60):\n"
+            "            busy = sum(i * i for i in range(4_000_000))\n"
+            "            self.play(FadeIn(Dot(RIGHT * (k % 5))), run_time=0.1 + busy * 0)\n")
+    warm = _warm(tmp_path, budget=7)
+    time.sleep(8)  # longer than the budget, before the scene is handed over
+    result = warm.run(_source(body), SCENE)
+    (diag,) = result.diagnostics
+    # the scene ran for its budget and ran out of it: slow, not broken
+    assert (diag.kind, diag.severity) == ("slow", "warning"), diag
+    assert result.facts.timed_out and not result.finished
+    assert result.facts.plays >= 4, result.facts
 
 
 TEN_SECONDS = """\

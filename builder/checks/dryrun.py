@@ -23,7 +23,7 @@ from builder.checks.diagnostics import Diagnostic, source_line
 from builder.checks.latex import batch_tex_calls
 from builder.errors import ToolTimeout
 from builder.fsutil import read_untrusted
-from builder.runner import Limits, Runner
+from builder.runner import Completed, Limits, Runner
 from builder.sandbox import SANDBOXED, Policy, run_manim
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,11 @@ MIN_BATCH = 2
 MANIM_CFG = "[CLI]\nnotify_outdated_version = False\n"
 #: The entry script's switch for preflight mode (it strips it before Manim parses argv).
 PREFLIGHT_FLAG = "--mathreel-preflight"
+#: Its switch for a warm preflight, and the file that hands the scene over (layout_hook.py).
+WAIT_FLAG = "--mathreel-wait"
+HANDOVER_JSON = "handover.json"
+#: How a warm preflight that used up its budget exits.
+TIMED_OUT = 124
 MAX_PREFLIGHT_BYTES = 2 * 2**20
 
 #: Frames per second and pixels per frame of Manim's quality presets (l m h k).
@@ -85,6 +90,8 @@ class PreflightFacts:
     tex_batched: int = 0
     tex_compiled: int = 0
     recorded: bool = False
+    #: A warm run stopped itself at its budget (counted from the hand-over).
+    timed_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,35 +130,119 @@ def preflight(source: str, *, scene_class: str, runner: Runner, workdir: Path, e
 
         tex_cache = tex_cache_for(tex_cache, source, trusted=trusted)
     workdir = Path(workdir)
+    _prepare(workdir)
+    _write_scene(workdir, source, scene_class)
+    began = time.monotonic()
+    # Model code runs here for the first time: through the same seam and sandbox as a render.
+    try:
+        done = run_manim([*_preflight_args(), SCENE_FILE, scene_class], workdir, runner=runner,
+                         env=_child_env(env), timeout=budget, limits=_limits(budget), trusted=trusted,
+                         policy=policy, tex_cache=tex_cache).completed
+    except ToolTimeout:
+        done = None
+    return _outcome(done, source, workdir, budget, tex_cache, began)
+
+
+class WarmPreflight:
+    """A preflight child started before its scene is known, for `mathreel check FILE`.
+
+    Python, the runtime guard and Manim (about a second) load while the host runs the static
+    checks. Nothing of the scene exists in the work folder until `run` hands it over, after
+    those checks passed; `cancel` lets the child go without it. The budget counts from the
+    hand-over (the child stops itself there, and the host's timeout stays as a backstop).
+    No gallery TeX cache: its read-only folder depends on the source, fixed at the start.
+    """
+
+    #: Longest the child waits for the hand-over (layout_hook.WAIT_S), and the runner's margin.
+    WAIT_S = 300
+
+    def __init__(self, workdir: Path, *, runner: Runner, env: Mapping[str, str], budget: float = 60,
+                 trusted: bool = False, policy: Policy = SANDBOXED) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.workdir, self.budget, self._done = Path(workdir), budget, False
+        _prepare(self.workdir)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-preflight")
+        self._run = self._pool.submit(
+            run_manim, [*_preflight_args(wait=True), SCENE_FILE], self.workdir, runner=runner,
+            env=_child_env(env), timeout=budget + self.WAIT_S + 10, limits=_limits(budget), trusted=trusted,
+            policy=policy)
+
+    def run(self, source: str, scene_class: str) -> Preflight:
+        """Hand the scene over and wait for the outcome, as `preflight` reports it."""
+        if self._done:
+            raise RuntimeError("a warm preflight runs one scene")
+        self._done = True
+        _write_scene(self.workdir, source, scene_class)
+        began = time.monotonic()
+        self._hand_over({"scene": scene_class, "budget_s": self.budget})
+        try:
+            done: Completed | None = self._run.result().completed
+        except ToolTimeout:
+            done = None
+        finally:
+            self._pool.shutdown()
+        if done is not None and done.returncode == TIMED_OUT and read_facts(self.workdir)[0].timed_out:
+            done = None
+        return _outcome(done, source, self.workdir, self.budget, None, began)
+
+    def cancel(self) -> None:
+        """The scene will not run here (the static checks failed, or it is run another way)."""
+        if self._done:
+            return
+        self._done = True
+        self._hand_over({"scene": None})
+        try:
+            self._run.result()
+        except Exception as exc:  # it never ran the scene: nothing to report (no sandbox, a timeout)
+            log.debug("the warm preflight child ended with %s", exc)
+        finally:
+            self._pool.shutdown()
+
+    def _hand_over(self, handover: dict[str, Any]) -> None:
+        partial = self.workdir / (HANDOVER_JSON + ".tmp")
+        partial.write_text(json.dumps(handover), encoding="utf-8")
+        partial.replace(self.workdir / HANDOVER_JSON)  # the child sees all of it or nothing
+
+
+def _prepare(workdir: Path) -> None:
+    """The work folder as the child needs it before it starts (Manim reads manim.cfg on import)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / SCENE_FILE).write_text(source, encoding="utf-8")
     (workdir / "manim.cfg").write_text(MANIM_CFG + "tex_dir = Tex\n", encoding="utf-8")
     (workdir / "Tex").mkdir(exist_ok=True)
+
+
+def _write_scene(workdir: Path, source: str, scene_class: str) -> None:
+    (workdir / SCENE_FILE).write_text(source, encoding="utf-8")
     # The formulas known from the source are compiled in one batch before construct runs. A
     # batch costs about what Manim's own compile of one formula costs: it pays from two on.
     calls = batch_tex_calls(source, scene_class)
     if len(calls) >= MIN_BATCH:
         (workdir / TEX_BATCH_JSON).write_text(json.dumps(calls), encoding="utf-8")
+
+
+def _preflight_args(*, wait: bool = False) -> list[str]:
     # -s skips every animation to its end and saves one real frame at the end (timed by the hook).
-    args = [PREFLIGHT_FLAG, "render", "-s", "--progress_bar", "none", "-ql",
-            "--media_dir", "media", SCENE_FILE, scene_class]
-    child_env = dict(env)
-    child_env["COLUMNS"] = "200"
-    limits = Limits(cpu_seconds=int(budget) + 5, address_space_bytes=16 * 2**30,
-                    file_size_bytes=512 * 1024 * 1024, processes=512)
-    began = time.monotonic()
-    # Model code runs here for the first time: through the same seam and sandbox as a render.
-    try:
-        done = run_manim(args, workdir, runner=runner, env=child_env, timeout=budget,
-                         limits=limits, trusted=trusted, policy=policy, tex_cache=tex_cache).completed
-    except ToolTimeout:
-        _publish(workdir, tex_cache)
-        facts, finished = read_facts(workdir)
-        return _result((timeout_diagnostic(facts, budget, source),), workdir, facts, finished,
-                       time.monotonic() - began)
+    return [PREFLIGHT_FLAG, *([WAIT_FLAG] if wait else []), "render", "-s", "--progress_bar", "none", "-ql", "--media_dir", "media"]
+
+
+def _child_env(env: Mapping[str, str]) -> dict[str, str]:
+    return {**env, "COLUMNS": "200"}
+
+
+def _limits(budget: float) -> Limits:
+    return Limits(cpu_seconds=int(budget) + 5, address_space_bytes=16 * 2**30,
+                  file_size_bytes=512 * 1024 * 1024, processes=512)
+
+
+def _outcome(done: Completed | None, source: str, workdir: Path, budget: float, tex_cache: Path | None,
+             began: float) -> Preflight:
+    """The preflight's result from the child's exit (None: it ran out of its budget) and record."""
     _publish(workdir, tex_cache)
     wall = time.monotonic() - began
     facts, finished = read_facts(workdir)
+    if done is None:
+        return _result((timeout_diagnostic(facts, budget, source),), workdir, facts, finished, wall)
     if done.returncode == 0 and "LaTeX compilation error" not in done.stdout:
         diags: tuple[Diagnostic, ...] = ()
         if facts.recorded and not finished:
@@ -242,11 +333,11 @@ class ScenePreflights:
 def preflight_scenes(source: str, *, scene_class: str, runner: Runner, workdir: Path,
                      env: Mapping[str, str], budget: float = 60, trusted: bool = False,
                      policy: Policy = SANDBOXED, tex_cache: Path | None = None,
-                     workers: int = 1) -> ScenePreflights:
+                     workers: int = 1, warm: WarmPreflight | None = None) -> ScenePreflights:
     """Preflight each scene of the file (its chapters), or `scene_class` when it has one.
 
     The scenes run `workers` at a time, each in its own process (as their renders do), and are
-    reported in the file's order.
+    reported in the file's order. A `warm` child started for this file runs its one scene.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -255,6 +346,10 @@ def preflight_scenes(source: str, *, scene_class: str, runner: Runner, workdir: 
     names = [info.name for info in scene_classes(source)]
     if len(names) < 2:
         names = [scene_class]
+        if warm is not None and tex_cache is None:
+            return ScenePreflights(((scene_class, warm.run(source, scene_class)),))
+    if warm is not None:
+        warm.cancel()
 
     def one(name: str) -> tuple[str, Preflight]:
         folder = Path(workdir) if len(names) == 1 else Path(workdir) / name
@@ -317,7 +412,8 @@ def read_facts(workdir: Path) -> tuple[PreflightFacts, bool]:
         stalled_lines=stalled, stalled_samples=_int(data.get("stalled_samples")),
         step_s=_num(data.get("step_s")), steps=_int(data.get("steps")),
         frame_s=_num(frame) if isinstance(frame, int | float) else None,
-        tex_batched=_int(data.get("tex_batched")), tex_compiled=_int(data.get("tex_compiled")), recorded=True)
+        tex_batched=_int(data.get("tex_batched")), tex_compiled=_int(data.get("tex_compiled")), recorded=True,
+        timed_out=data.get("timed_out") is True)
     return facts, data.get("finished") is True
 
 

@@ -26,6 +26,25 @@ import sys
 import threading
 import time
 
+
+def _leave_when_not_needed():
+    # A warm preflight may be told it is not needed while Manim still loads (the static checks
+    # failed): it leaves at once, not a second later, and the host is not kept waiting.
+    while True:
+        try:
+            with open("handover.json", encoding="utf-8") as handle:
+                handover = json.load(handle)
+        except (OSError, ValueError):
+            time.sleep(0.01)
+            continue
+        if not isinstance(handover, dict) or handover.get("scene") is None:
+            os._exit(0)
+        return
+
+
+if sys.argv[1:3] == ["--mathreel-preflight", "--mathreel-wait"]:
+    threading.Thread(target=_leave_when_not_needed, daemon=True, name="mathreel-handover").start()
+
 from manim import Scene, ThreeDScene
 from manim.mobject.text.numbers import DecimalNumber
 from manim.mobject.text.tex_mobject import SingleStringMathTex, Tex
@@ -43,6 +62,16 @@ PREFLIGHT_FLAG = "--mathreel-preflight"
 PREFLIGHT = len(sys.argv) > 1 and sys.argv[1] == PREFLIGHT_FLAG
 if PREFLIGHT:
     del sys.argv[1]
+#: A warm preflight (`--mathreel-preflight --mathreel-wait`) starts before its scene is known:
+#: Python, the guard and Manim load while the host runs the static checks, then it waits for
+#: HANDOVER_JSON ({"scene": class, "budget_s": seconds}, or {"scene": null}: not needed).
+WAIT_FLAG = "--mathreel-wait"
+WAIT = PREFLIGHT and len(sys.argv) > 1 and sys.argv[1] == WAIT_FLAG
+if WAIT:
+    del sys.argv[1]
+HANDOVER_JSON = "handover.json"
+WAIT_S = 300
+BUDGET_S = None
 STARTED = time.monotonic()
 
 TEXT_TYPES = (Text, MarkupText, Paragraph, SingleStringMathTex, Tex, DecimalNumber)
@@ -146,7 +175,7 @@ STATE = {
     "max_mobjects": 0, "max_family": 0, "max_three_d": 0, "max_updaters": 0,
     "mobjects_created": 0, "last_progress_s": 0.0, "stalled_lines": [], "stalled_samples": 0,
     "step_s": 0.0, "steps": 0, "frame_s": None, "tex_seen": {}, "events": [], "layout": WARNINGS,
-    "tex_batched": 0, "tex_batch_s": 0.0, "tex_compiled": 0,
+    "tex_batched": 0, "tex_batch_s": 0.0, "tex_compiled": 0, "timed_out": False,
 }
 DEPTH = [0]          # play() nests inside wait(): one event per outermost call
 WAIT_CALL = [False]
@@ -196,6 +225,12 @@ def _sampler(main_id, stop):
     # The main thread cannot say where it is while scene code runs; this thread looks at its
     # stack now and then (sys._current_frames, read only), so a timeout knows the line.
     while not stop.wait(SAMPLE_S):
+        if BUDGET_S is not None and _wall() > BUDGET_S:
+            # a warm run's budget counts from the hand-over, which the host's clock cannot see
+            with LOCK:
+                STATE["timed_out"] = True
+            _flush()
+            os._exit(TIMED_OUT)
         try:
             line = _scene_line(sys._current_frames().get(main_id))
         except Exception:
@@ -625,9 +660,35 @@ def _save():
 
 atexit.register(_save)
 
+#: How a warm run that used up its budget exits (as `timeout` does).
+TIMED_OUT = 124
+
+
+def _wait_for_handover():
+    """Block until the host hands the scene over; exit when it says the run is not needed."""
+    global BUDGET_S, STARTED
+    deadline = time.monotonic() + WAIT_S
+    while not os.path.exists(HANDOVER_JSON):
+        if time.monotonic() > deadline:
+            sys.exit(3)
+        time.sleep(0.005)
+    with open(HANDOVER_JSON, encoding="utf-8") as handle:
+        handover = json.load(handle)
+    scene, budget = (handover.get("scene"), handover.get("budget_s")) if isinstance(handover, dict) else (None, None)
+    if not (isinstance(scene, str) and scene.isidentifier()):
+        sys.exit(0)
+    if isinstance(budget, int | float) and budget > 0:
+        BUDGET_S = budget
+    sys.argv.append(scene)
+    STARTED = time.monotonic()
+    STATE["last_progress_s"] = 0.0
+
+
 if __name__ == "__main__":
     from manim.__main__ import main
 
+    if WAIT:
+        _wait_for_handover()
     if PREFLIGHT:
         _install_preflight()
         _batch_tex("Tex", os.environ.get("MATHREEL_TEX_CACHE") or None)
