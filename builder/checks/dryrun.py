@@ -158,15 +158,23 @@ class WarmPreflight:
 
     def __init__(self, workdir: Path, *, runner: Runner, env: Mapping[str, str], budget: float = 60,
                  trusted: bool = False, policy: Policy = SANDBOXED) -> None:
-        from concurrent.futures import ThreadPoolExecutor
+        import threading
 
         self.workdir, self.budget, self._done = Path(workdir), budget, False
+        self._outcome: list[Any] = []  # the ManimRun, or the exception run_manim raised
         _prepare(self.workdir)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-preflight")
-        self._run = self._pool.submit(
-            run_manim, [*_preflight_args(wait=True), SCENE_FILE], self.workdir, runner=runner,
-            env=_child_env(env), timeout=budget + self.WAIT_S + 10, limits=_limits(budget), trusted=trusted,
-            policy=policy)
+
+        def start() -> None:
+            try:
+                self._outcome.append(run_manim(
+                    [*_preflight_args(wait=True), SCENE_FILE], self.workdir, runner=runner, env=_child_env(env),
+                    timeout=budget + self.WAIT_S + 10, limits=_limits(budget), trusted=trusted, policy=policy))
+            except BaseException as exc:  # handed to whoever waits for the outcome
+                self._outcome.append(exc)
+
+        # A daemon thread: a child let go is not waited for (it leaves as soon as it reads that).
+        self._thread = threading.Thread(target=start, daemon=True, name="warm-preflight")
+        self._thread.start()
 
     def run(self, source: str, scene_class: str) -> Preflight:
         """Hand the scene over and wait for the outcome, as `preflight` reports it."""
@@ -176,28 +184,25 @@ class WarmPreflight:
         _write_scene(self.workdir, source, scene_class)
         began = time.monotonic()
         self._hand_over({"scene": scene_class, "budget_s": self.budget})
-        try:
-            done: Completed | None = self._run.result().completed
-        except ToolTimeout:
-            done = None
-        finally:
-            self._pool.shutdown()
+        self._thread.join()
+        (outcome,) = self._outcome
+        if isinstance(outcome, ToolTimeout):
+            done: Completed | None = None
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            done = outcome.completed
         if done is not None and done.returncode == TIMED_OUT and read_facts(self.workdir)[0].timed_out:
             done = None
         return _outcome(done, source, self.workdir, self.budget, None, began)
 
     def cancel(self) -> None:
-        """The scene will not run here (the static checks failed, or it is run another way)."""
+        """The scene will not run here (the static checks failed, or it runs another way). The
+        child leaves on its own, writing nothing more; nobody waits for it."""
         if self._done:
             return
         self._done = True
         self._hand_over({"scene": None})
-        try:
-            self._run.result()
-        except Exception as exc:  # it never ran the scene: nothing to report (no sandbox, a timeout)
-            log.debug("the warm preflight child ended with %s", exc)
-        finally:
-            self._pool.shutdown()
 
     def _hand_over(self, handover: dict[str, Any]) -> None:
         partial = self.workdir / (HANDOVER_JSON + ".tmp")

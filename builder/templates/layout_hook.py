@@ -670,13 +670,13 @@ def _wait_for_handover():
     deadline = time.monotonic() + WAIT_S
     while not os.path.exists(HANDOVER_JSON):
         if time.monotonic() > deadline:
-            sys.exit(3)
+            os._exit(3)
         time.sleep(0.005)
     with open(HANDOVER_JSON, encoding="utf-8") as handle:
         handover = json.load(handle)
     scene, budget = (handover.get("scene"), handover.get("budget_s")) if isinstance(handover, dict) else (None, None)
     if not (isinstance(scene, str) and scene.isidentifier()):
-        sys.exit(0)
+        os._exit(0)  # not needed: leave without writing anything (the host may be removing the folder)
     if isinstance(budget, int | float) and budget > 0:
         BUDGET_S = budget
     sys.argv.append(scene)
