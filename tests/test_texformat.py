@@ -69,6 +69,29 @@ def test_formulas_compiled_with_the_format_are_the_ones_compiled_without(
 
 
 @pytest.mark.integration
+def test_a_format_is_built_again_when_the_system_format_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    texformat.tex_format.cache_clear()
+    try:
+        fmt = texformat.tex_format()
+        assert fmt is not None
+        record = fmt.with_suffix(texformat.SYSTEM_SUFFIX)
+        path, stamp = record.read_text(encoding="utf-8").split("\n")
+        assert Path(path).name == "latex.fmt" and stamp.isdigit()
+        built = fmt.stat().st_ino
+        texformat.tex_format.cache_clear()
+        assert texformat.tex_format() == fmt and fmt.stat().st_ino == built  # reused as it is
+        # fmtutil rebuilt the system's format (a TeX package changed): ours is dumped again
+        record.write_text(f"{path}\n1", encoding="utf-8")
+        texformat.tex_format.cache_clear()
+        assert texformat.tex_format() == fmt and fmt.stat().st_ino != built
+        assert record.read_text(encoding="utf-8") == f"{path}\n{stamp}"
+    finally:
+        texformat.tex_format.cache_clear()
+
+
+@pytest.mark.integration
 def test_the_format_is_what_latex_loads_and_a_broken_one_is_passed_over(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     preamble = texformat._manim_preamble()

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: The file beside a format that holds the preamble it was dumped from (what the child compares).
 PREAMBLE_SUFFIX = ".preamble"
+#: The file beside it that names the system format it was built against, and that file's time.
+SYSTEM_SUFFIX = ".system"
 _LOCK = threading.Lock()
 
 
@@ -37,17 +39,36 @@ def formats_dir() -> Path:
     return Path(root) / "mathreel" / "tex-formats"
 
 
-def _tex_identity() -> str | None:
-    """What a format depends on besides the preamble: the engine and the system's LaTeX format."""
-    try:
-        version = subprocess.run(["latex", "--version"], capture_output=True, text=True, timeout=30,
-                                 check=True).stdout.splitlines()[0]
-        system = subprocess.run(["kpsewhich", "-engine=pdftex", "latex.fmt"], capture_output=True, text=True,
-                                timeout=30, check=True).stdout.strip()
-        stamp = os.stat(system).st_mtime_ns
-    except (OSError, subprocess.SubprocessError, IndexError):
+def _engine() -> str | None:
+    """The TeX engine `latex` runs, as its real path, size and time (a stat: no subprocess)."""
+    latex = shutil.which("latex")
+    if latex is None:
         return None
-    return f"{version}\n{system}\n{stamp}"
+    real = os.path.realpath(latex)
+    try:
+        found = os.stat(real)
+    except OSError:
+        return None
+    return f"{real}\n{found.st_size}\n{found.st_mtime_ns}"
+
+
+def _system_format() -> str | None:
+    """The system's LaTeX format (rebuilt by fmtutil when TeX packages change), as path and time."""
+    try:
+        path = subprocess.run(["kpsewhich", "-engine=pdftex", "latex.fmt"], capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+        return f"{path}\n{os.stat(path).st_mtime_ns}"
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _unchanged(recorded: Path) -> bool:
+    """The system format a format was built against is still the same file (a stat)."""
+    try:
+        path, stamp = recorded.read_text(encoding="utf-8").split("\n")
+        return str(os.stat(path).st_mtime_ns) == stamp
+    except (OSError, ValueError):
+        return False
 
 
 def _manim_preamble() -> str:
@@ -63,14 +84,15 @@ def tex_format() -> Path | None:
     cannot be built here (no latex, no mylatexformat, an unwritable cache)."""
     from builder.video.render import manim_version
 
-    identity = _tex_identity()
-    if identity is None:
+    engine = _engine()
+    if engine is None:
         return None
-    key = hashlib.sha256(f"{manim_version()}\n{identity}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{manim_version()}\n{engine}".encode()).hexdigest()[:16]
     folder = formats_dir()
     fmt = folder / f"manim-{key}.fmt"
     with _LOCK:
-        if fmt.is_file() and fmt.with_suffix(PREAMBLE_SUFFIX).is_file():
+        if (fmt.is_file() and fmt.with_suffix(PREAMBLE_SUFFIX).is_file()
+                and _unchanged(fmt.with_suffix(SYSTEM_SUFFIX))):
             return fmt
         try:
             return _build(folder, fmt)
@@ -80,6 +102,9 @@ def tex_format() -> Path | None:
 
 
 def _build(folder: Path, fmt: Path) -> Path | None:
+    system = _system_format()
+    if system is None:
+        raise RuntimeError("kpsewhich does not find the system's latex.fmt")
     preamble = _manim_preamble()
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
@@ -94,7 +119,10 @@ def _build(folder: Path, fmt: Path) -> Path | None:
             raise RuntimeError(f"latex -ini exited {done.returncode} (is mylatexformat installed?)")
         side = Path(tmp) / f"{name}{PREAMBLE_SUFFIX}"
         side.write_text(preamble, encoding="utf-8")
-        # the preamble first: a format is only used with its preamble beside it
+        recorded = Path(tmp) / f"{name}{SYSTEM_SUFFIX}"
+        recorded.write_text(system, encoding="utf-8")
+        # the format last: it is only used with its preamble and its record beside it
         os.replace(side, fmt.with_suffix(PREAMBLE_SUFFIX))
+        os.replace(recorded, fmt.with_suffix(SYSTEM_SUFFIX))
         shutil.move(str(built), fmt)
     return fmt
