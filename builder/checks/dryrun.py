@@ -172,7 +172,6 @@ class WarmPreflight:
             except BaseException as exc:  # handed to whoever waits for the outcome
                 self._outcome.append(exc)
 
-        # A daemon thread: a child let go is not waited for (it leaves as soon as it reads that).
         self._thread = threading.Thread(target=start, daemon=True, name="warm-preflight")
         self._thread.start()
 
@@ -198,11 +197,13 @@ class WarmPreflight:
 
     def cancel(self) -> None:
         """The scene will not run here (the static checks failed, or it runs another way). The
-        child leaves on its own, writing nothing more; nobody waits for it."""
+        child leaves as soon as it reads that, even while Manim still loads, writing nothing;
+        waiting for it (a few milliseconds) keeps the work folder still for whoever removes it."""
         if self._done:
             return
         self._done = True
         self._hand_over({"scene": None})
+        self._thread.join()
 
     def _hand_over(self, handover: dict[str, Any]) -> None:
         partial = self.workdir / (HANDOVER_JSON + ".tmp")
