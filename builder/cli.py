@@ -261,6 +261,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from builder.checks import check_scene
     from builder.checks.contract import scene_classes
+    from builder.checks.syntax import check_syntax
 
     target = _check_target(args)
     if isinstance(target, int):
@@ -276,8 +277,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         run = not args.static and not args.diff
         # A file of one scene, checked cold, on more than one core: its preflight child starts now
         # and loads Manim while the static checks run here; it gets the scene once they pass.
-        warm = _warm_preflight(work) if run and tex_cache is None and _parses(source) \
-            and len(scene_classes(source)) < 2 and (os.cpu_count() or 1) > 1 else None
+        tree, _ = check_syntax(source)
+        warm = _warm_preflight(work) if run and tex_cache is None and tree is not None \
+            and len(scene_classes(tree)) < 2 and (os.cpu_count() or 1) > 1 else None
         try:
             # fix=False keeps each problem's step, kind and line in the file as it is on disk; the fix
             # run only matters when something is fixable, and it sees past a fixable error to later steps
@@ -378,16 +380,6 @@ def _run_chapters(source: str, scene_class: str, work: Path, *, policy: Policy,
                             env=scrubbed_env(work / "home"), policy=policy, workers=os.cpu_count() or 1,
                             tex_cache=tex_cache, warm=warm)
     return list(runs.diagnostics)
-
-
-def _parses(source: str) -> bool:
-    import ast
-
-    try:
-        ast.parse(source)
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 def _warm_preflight(work: Path) -> WarmPreflight | None:

@@ -6,7 +6,7 @@ formulas Manim compiles one by one: f-strings, which the batch leaves to it).
 
 from __future__ import annotations
 
-import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,26 +41,27 @@ def _preflight(tmp_path: Path, name: str) -> tuple[Preflight, dict[str, Path]]:
 def _format_from(folder: Path, dumped: str, sidecar: str) -> Path:
     """A format dumped from the preamble `dumped`, labelled as the preamble `sidecar`."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "fmt.tex").write_text(dumped + "\\begin{document}\n\\end{document}\n", encoding="utf-8")
-    subprocess.run(["latex", "-ini", "-interaction=batchmode", "-halt-on-error", "-jobname=manim-test",
-                    "&latex", "mylatexformat.ltx", "fmt.tex"], cwd=folder, check=True,
-                   stdout=subprocess.DEVNULL, timeout=120)
-    (folder / "manim-test.preamble").write_text(sidecar, encoding="utf-8")
-    return folder / "manim-test.fmt"
+    fmt = texformat.dump_format(folder, "manim-test", dumped)
+    fmt.with_suffix(texformat.PREAMBLE_SUFFIX).write_text(sidecar, encoding="utf-8")
+    return fmt
+
+
+@pytest.fixture
+def own_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """tex_format() building into this test's own cache folder (and forgetting it after)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    texformat.tex_format.cache_clear()
+    yield tmp_path / "cache"
+    texformat.tex_format.cache_clear()
 
 
 @pytest.mark.integration
 def test_formulas_compiled_with_the_format_are_the_ones_compiled_without(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    texformat.tex_format.cache_clear()
-    try:
-        fmt = texformat.tex_format()
-        assert fmt is not None and fmt.is_relative_to(tmp_path / "cache")
-        assert texformat.tex_format() == fmt  # built once
-        _, with_format = _preflight(tmp_path, "with")
-    finally:
-        texformat.tex_format.cache_clear()
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_formats: Path) -> None:
+    fmt = texformat.tex_format()
+    assert fmt is not None and fmt.is_relative_to(own_formats)
+    assert texformat.tex_format() == fmt  # built once
+    _, with_format = _preflight(tmp_path, "with")
     monkeypatch.setattr(builder.sandbox, "tex_format", lambda: None)
     _, without = _preflight(tmp_path, "without")
     assert sorted(with_format) == sorted(without) and len(without) == 2
@@ -69,26 +70,20 @@ def test_formulas_compiled_with_the_format_are_the_ones_compiled_without(
 
 
 @pytest.mark.integration
-def test_a_format_is_built_again_when_the_system_format_changes(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def test_a_format_is_built_again_when_the_system_format_changes(own_formats: Path) -> None:
+    fmt = texformat.tex_format()
+    assert fmt is not None
+    record = fmt.with_suffix(texformat.SYSTEM_SUFFIX)
+    path, stamp = record.read_text(encoding="utf-8").split("\n")
+    assert Path(path).name == "latex.fmt" and stamp.isdigit()
+    built = fmt.stat().st_ino
     texformat.tex_format.cache_clear()
-    try:
-        fmt = texformat.tex_format()
-        assert fmt is not None
-        record = fmt.with_suffix(texformat.SYSTEM_SUFFIX)
-        path, stamp = record.read_text(encoding="utf-8").split("\n")
-        assert Path(path).name == "latex.fmt" and stamp.isdigit()
-        built = fmt.stat().st_ino
-        texformat.tex_format.cache_clear()
-        assert texformat.tex_format() == fmt and fmt.stat().st_ino == built  # reused as it is
-        # fmtutil rebuilt the system's format (a TeX package changed): ours is dumped again
-        record.write_text(f"{path}\n1", encoding="utf-8")
-        texformat.tex_format.cache_clear()
-        assert texformat.tex_format() == fmt and fmt.stat().st_ino != built
-        assert record.read_text(encoding="utf-8") == f"{path}\n{stamp}"
-    finally:
-        texformat.tex_format.cache_clear()
+    assert texformat.tex_format() == fmt and fmt.stat().st_ino == built  # reused as it is
+    # fmtutil rebuilt the system's format (a TeX package changed): ours is dumped again
+    record.write_text(f"{path}\n1", encoding="utf-8")
+    texformat.tex_format.cache_clear()
+    assert texformat.tex_format() == fmt and fmt.stat().st_ino != built
+    assert record.read_text(encoding="utf-8") == f"{path}\n{stamp}"
 
 
 @pytest.mark.integration

@@ -26,10 +26,13 @@ import sys
 import threading
 import time
 
+HANDOVER = {}
+HANDED_OVER = threading.Event()
 
-def _leave_when_not_needed():
-    # A warm preflight may be told it is not needed while Manim still loads (the static checks
-    # failed): it leaves at once, not a second later, and the host is not kept waiting.
+
+def _watch_for_handover():
+    # A warm preflight reads the host's hand-over as soon as it appears, even while Manim still
+    # loads: told it is not needed (the static checks failed), it leaves at once, writing nothing.
     while True:
         try:
             with open("handover.json", encoding="utf-8") as handle:
@@ -39,11 +42,13 @@ def _leave_when_not_needed():
             continue
         if not isinstance(handover, dict) or handover.get("scene") is None:
             os._exit(0)
+        HANDOVER.update(handover)
+        HANDED_OVER.set()
         return
 
 
 if sys.argv[1:3] == ["--mathreel-preflight", "--mathreel-wait"]:
-    threading.Thread(target=_leave_when_not_needed, daemon=True, name="mathreel-handover").start()
+    threading.Thread(target=_watch_for_handover, daemon=True, name="mathreel-handover").start()
 
 from manim import Scene, ThreeDScene
 from manim.mobject.text.numbers import DecimalNumber
@@ -64,12 +69,11 @@ if PREFLIGHT:
     del sys.argv[1]
 #: A warm preflight (`--mathreel-preflight --mathreel-wait`) starts before its scene is known:
 #: Python, the guard and Manim load while the host runs the static checks, then it waits for
-#: HANDOVER_JSON ({"scene": class, "budget_s": seconds}, or {"scene": null}: not needed).
+#: handover.json ({"scene": class, "budget_s": seconds}, or {"scene": null}: not needed).
 WAIT_FLAG = "--mathreel-wait"
 WAIT = PREFLIGHT and len(sys.argv) > 1 and sys.argv[1] == WAIT_FLAG
 if WAIT:
     del sys.argv[1]
-HANDOVER_JSON = "handover.json"
 WAIT_S = 300
 BUDGET_S = None
 STARTED = time.monotonic()
@@ -667,14 +671,9 @@ TIMED_OUT = 124
 def _wait_for_handover():
     """Block until the host hands the scene over; exit when it says the run is not needed."""
     global BUDGET_S, STARTED
-    deadline = time.monotonic() + WAIT_S
-    while not os.path.exists(HANDOVER_JSON):
-        if time.monotonic() > deadline:
-            os._exit(3)
-        time.sleep(0.005)
-    with open(HANDOVER_JSON, encoding="utf-8") as handle:
-        handover = json.load(handle)
-    scene, budget = (handover.get("scene"), handover.get("budget_s")) if isinstance(handover, dict) else (None, None)
+    if not HANDED_OVER.wait(WAIT_S):
+        os._exit(3)
+    scene, budget = HANDOVER.get("scene"), HANDOVER.get("budget_s")
     if not (isinstance(scene, str) and scene.isidentifier()):
         os._exit(0)  # not needed: leave without writing anything (the host may be removing the folder)
     if isinstance(budget, int | float) and budget > 0:

@@ -101,6 +101,18 @@ def tex_format() -> Path | None:
             return None
 
 
+def dump_format(folder: Path, name: str, preamble: str) -> Path:
+    """`folder/name.fmt`: LaTeX's state after `preamble`, dumped by `latex -ini` (mylatexformat)."""
+    (folder / f"{name}.tex").write_text(preamble + "\\begin{document}\n\\end{document}\n", encoding="utf-8")
+    done = subprocess.run(["latex", "-ini", "-interaction=batchmode", "-halt-on-error", f"-jobname={name}",
+                           "&latex", "mylatexformat.ltx", f"{name}.tex"],
+                          cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    built = folder / f"{name}.fmt"
+    if done.returncode != 0 or not built.is_file():
+        raise RuntimeError(f"latex -ini exited {done.returncode} (is mylatexformat installed?)")
+    return built
+
+
 def _build(folder: Path, fmt: Path) -> Path | None:
     system = _system_format()
     if system is None:
@@ -109,14 +121,7 @@ def _build(folder: Path, fmt: Path) -> Path | None:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
         name = fmt.stem
-        (Path(tmp) / f"{name}.tex").write_text(preamble + "\\begin{document}\n\\end{document}\n",
-                                                encoding="utf-8")
-        done = subprocess.run(["latex", "-ini", "-interaction=batchmode", "-halt-on-error", f"-jobname={name}",
-                               "&latex", "mylatexformat.ltx", f"{name}.tex"],
-                              cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-        built = Path(tmp) / f"{name}.fmt"
-        if done.returncode != 0 or not built.is_file():
-            raise RuntimeError(f"latex -ini exited {done.returncode} (is mylatexformat installed?)")
+        built = dump_format(Path(tmp), name, preamble)
         side = Path(tmp) / f"{name}{PREAMBLE_SUFFIX}"
         side.write_text(preamble, encoding="utf-8")
         recorded = Path(tmp) / f"{name}{SYSTEM_SUFFIX}"
