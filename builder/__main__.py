@@ -1,5 +1,5 @@
 """`python -m builder` is the same as the `mathreel` command."""
 
-from builder.cli import main
+from builder.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

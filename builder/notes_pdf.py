@@ -371,7 +371,7 @@ def build_notes(concept: Concept, notes: str, *, parts: dict[str, Any], notes_di
                 raise NotesError(f"the notes of {concept.slug} do not compile:\n"
                                  + explain_latex_failure(log_text, tex, notes)
                                  + f"\nfix scenes/{concept.slug}/notes.md and rebuild")
-            if "Rerun to get" not in log_text:
+            if not needs_rerun(log_text, tex):
                 break
         pages = _count_pages(log_text)
         # notes.tex is offered for download: keep the images it includes beside it.
@@ -382,6 +382,27 @@ def build_notes(concept: Concept, notes: str, *, parts: dict[str, Any], notes_di
         write_json(stage / NOTES_JSON, {"key": key, "key_parts": parts, "slug": concept.slug,
                                         "pages": pages})
     return NotesOutput(key=key, folder=final, pages=pages)
+
+
+#: What LaTeX says when a second run would change the output.
+_RERUN = re.compile(r"Rerun to get ([^.\n]*)")
+#: What reads the labels a first run writes to the .aux file (pandoc writes \label on every
+#: heading; internal links become \hyperlink, whose targets need no second run).
+_READS_LABELS = re.compile(r"\\(?:page|auto|name|eq|c|C|v)?ref\b|\\hyperref\[|\\tableofcontents|\\listof")
+
+
+def needs_rerun(log_text: str, tex: str) -> bool:
+    """Whether pdflatex must run again: it asks to, for something the document reads back.
+
+    "Label(s) may have changed" follows every first run of a document with headings, since
+    pandoc labels each one; nothing in the notes refers to a label (raw TeX is off in notes.md,
+    and the bookmark package writes the outline in the first run), so that request alone is
+    skipped: it would double the notes' compile time on every first build.
+    """
+    reasons = _RERUN.findall(log_text)
+    if not reasons:
+        return False
+    return any("cross-references" not in reason for reason in reasons) or bool(_READS_LABELS.search(tex))
 
 
 def _count_pages(log_text: str) -> int:

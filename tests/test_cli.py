@@ -385,3 +385,20 @@ def test_check_of_a_concept_uses_the_gallerys_tex_cache(project: Path, monkeypat
         svg.unlink()
     assert main(["check", str(scene)]) == 0, capsys.readouterr().out
     assert list(tex.rglob("*.svg")) == []
+
+
+def test_the_console_script_freezes_the_collector_as_it_ends(monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # Interpreter shutdown would otherwise walk every cycle Manim and the rest left behind.
+    import gc
+
+    from builder.cli import entry
+
+    monkeypatch.setattr(sys, "argv", ["mathreel"])
+    gc.unfreeze()
+    try:
+        assert entry() == 2  # no command: help, exit status 2, as main gives
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert "build" in capsys.readouterr().out

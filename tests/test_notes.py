@@ -17,10 +17,12 @@ from builder.notes_pdf import (
     NotesOutput,
     build_notes,
     format_time,
+    needs_rerun,
     notes_key,
     notes_key_parts,
     pandoc_version,
 )
+from builder.runner import Completed, run
 from builder.spec import Concept, validate_text
 
 pytestmark = pytest.mark.integration
@@ -67,6 +69,8 @@ $$\begin{align} x &= 1 \\ y &= 2 \end{align}$$
 | n | term |
 |---|------|
 | 0 | $1$  |
+
+Back to [the overview](#overview).
 """
 
 TIMES = (1.25, 3.5, 5.75, 8.0, 10.25, 62.5)
@@ -102,12 +106,22 @@ def frames(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, float]]
     return out
 
 
+#: The tools the `built` fixture's compile ran, in order.
+TOOLS_RUN: list[str] = []
+
+
+def _recording(argv: Sequence[str], **kwargs: Any) -> Completed:
+    TOOLS_RUN.append(argv[0])
+    return run(argv, **kwargs)
+
+
 def _build(concept: Concept, notes: str, notes_dir: Path, *, frames: Sequence[tuple[Path, float]] = (),
-           page_url: str | None = PAGE_URL, titles: dict[str, str] | None = None) -> NotesOutput:
+           page_url: str | None = PAGE_URL, titles: dict[str, str] | None = None,
+           runner: Any = run) -> NotesOutput:
     parts = notes_key_parts(concept, notes, render_key="r" * 64, pandoc=pandoc_version(),
                             page_url=page_url, titles=titles)
     return build_notes(concept, notes, parts=parts, notes_dir=notes_dir, poster=None, storyboard=frames,
-                       titles=titles, page_url=page_url, generator="anchor_template #1")
+                       titles=titles, page_url=page_url, generator="anchor_template #1", runner=runner)
 
 
 def _text(pdf: Path) -> str:
@@ -119,7 +133,34 @@ def _text(pdf: Path) -> str:
 def built(tools: None, concept: Concept, frames: list[tuple[Path, float]],
           tmp_path_factory: pytest.TempPathFactory) -> NotesOutput:
     titles = {"limits": "Limits of sequences", "sequences": "Sequences"}
-    return _build(concept, NOTES, tmp_path_factory.mktemp("notes"), frames=frames, titles=titles)
+    TOOLS_RUN.clear()
+    return _build(concept, NOTES, tmp_path_factory.mktemp("notes"), frames=frames, titles=titles,
+                  runner=_recording)
+
+
+def test_notes_compile_in_one_pdflatex_run(built: NotesOutput) -> None:
+    # pandoc labels every heading, so LaTeX asks for a second run; nothing reads those labels
+    # (the internal link is a hyperlink to its heading's target), so there is none.
+    assert TOOLS_RUN == ["pandoc", "pdflatex"]
+    assert "\\hyperlink{overview}" in built.tex.read_text()
+    assert "Back to the overview." in _text(built.pdf)
+
+
+@pytest.mark.parametrize(("log_text", "tex", "again"), [
+    ("Output written on notes.pdf (2 pages, 5 bytes).", "\\section{A}\\label{a}", False),
+    ("LaTeX Warning: Label(s) may have changed. Rerun to get cross-references right.",
+     "\\section{A}\\label{a} \\hyperlink{a}{back}", False),
+    ("LaTeX Warning: Label(s) may have changed. Rerun to get cross-references right.",
+     "\\section{A}\\label{a} see page \\pageref{a}", True),
+    ("LaTeX Warning: Label(s) may have changed. Rerun to get cross-references right.",
+     "\\tableofcontents \\section{A}", True),
+    ("LaTeX Warning: Label(s) may have changed. Rerun to get cross-references right.",
+     "\\hyperref[a]{the start}", True),
+    ("Package rerunfilecheck Warning: File `notes.out' has changed.\n(rerunfilecheck) Rerun to get "
+     "outlines right", "\\section{A}", True),
+])
+def test_a_second_run_only_when_the_document_reads_it_back(log_text: str, tex: str, again: bool) -> None:
+    assert needs_rerun(log_text, tex) is again
 
 
 def test_pdf_has_title_block_anchors_and_numbered_equations(built: NotesOutput) -> None:
