@@ -261,7 +261,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from builder.checks import check_scene
     from builder.checks.contract import scene_classes
-    from builder.checks.syntax import check_syntax
+    from builder.checks.dryrun import WarmPreflight
+    from builder.video.render import scrubbed_env
 
     target = _check_target(args)
     if isinstance(target, int):
@@ -275,11 +276,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="mathreel-check-") as tmp:
         work = Path(tmp)
         run = not args.static and not args.diff
-        # A file of one scene, checked cold, on more than one core: its preflight child starts now
-        # and loads Manim while the static checks run here; it gets the scene once they pass.
-        tree, _ = check_syntax(source)
-        warm = _warm_preflight(work) if run and tex_cache is None and tree is not None \
-            and len(scene_classes(tree)) < 2 and (os.cpu_count() or 1) > 1 else None
+        # A file of one scene, on more than one core: its preflight child starts now and loads
+        # Manim while the static checks run here; it gets the scene once they pass.
+        warm = WarmPreflight.start_for(source, work / "run", runner=_runner(), env=scrubbed_env(work / "home"),
+                                       cores=os.cpu_count() or 1) if run else None
         try:
             # fix=False keeps each problem's step, kind and line in the file as it is on disk; the fix
             # run only matters when something is fixable, and it sees past a fixable error to later steps
@@ -380,18 +380,6 @@ def _run_chapters(source: str, scene_class: str, work: Path, *, policy: Policy,
                             env=scrubbed_env(work / "home"), policy=policy, workers=os.cpu_count() or 1,
                             tex_cache=tex_cache, warm=warm)
     return list(runs.diagnostics)
-
-
-def _warm_preflight(work: Path) -> WarmPreflight | None:
-    """The preflight child, started before the scene is known, inside bubblewrap; None where
-    bubblewrap cannot start (the cold run then applies the settings' sandbox policy)."""
-    from builder.checks.dryrun import WarmPreflight
-    from builder.sandbox import SANDBOXED, probe
-    from builder.video.render import scrubbed_env
-
-    if not probe().works:
-        return None
-    return WarmPreflight(work / "run", runner=_runner(), env=scrubbed_env(work / "home"), policy=SANDBOXED)
 
 
 def _describe_fixes(rewrites: tuple[str, ...], seen: tuple[Diagnostic, ...]) -> list[tuple[int | None, str]]:

@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -310,9 +311,9 @@ def test_check_starts_the_run_early_and_hands_over_only_what_passed(
     seen: list[str] = []
     real_run, real_cancel = dryrun.WarmPreflight.run, dryrun.WarmPreflight.cancel
 
-    def run(self: dryrun.WarmPreflight, source: str, scene_class: str) -> dryrun.Preflight:
+    def run(self: dryrun.WarmPreflight, source: str, scene_class: str, **kwargs: Any) -> dryrun.Preflight:
         seen.append(f"run {scene_class}")
-        return real_run(self, source, scene_class)
+        return real_run(self, source, scene_class, **kwargs)
 
     def cancel(self: dryrun.WarmPreflight) -> None:
         seen.append("cancel")

@@ -323,3 +323,72 @@ def test_scenes_of_a_file_run_side_by_side_and_report_in_order(tmp_path: Path) -
     assert most[0] == 2, "two scenes ran at once"
     # the summary's wall time is the time the runs took together, not the sum of their own
     assert runs.summary()["wall_s"] < sum(run.wall_s for _, run in runs.runs)
+
+
+@pytest.mark.integration
+def test_the_builds_check_starts_its_preflight_early_and_publishes_the_formulas(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build's check of a model answer starts the preflight child before the static checks
+    (Manim loads meanwhile) and hands the scene over after them. The formulas the child
+    compiled go into the source's part of the gallery's TeX cache; a second check of the same
+    source runs cold and reads them there."""
+    import builder.checks
+    from builder.checks import dryrun
+    from builder.sandbox import bwrap_works
+    from builder.spec import validate_text
+    from builder.stages.generate import check_code
+    from builder.video.render import tex_cache_for
+
+    if not bwrap_works():
+        pytest.skip("the early start needs bubblewrap (elsewhere the run starts after the checks)")
+    concept, problems = validate_text(Path("concepts/pythagoras.yaml"),
+                                      "title: Pythagoras\nprompt: Show it.\nanchors:\n"
+                                      "  - label: Theorem\n    latex: 'a^2 + b^2 = c^2'\n")
+    assert concept is not None, problems
+    code = (f"from manim import *\n\n\nclass {concept.scene_class}(Scene):\n    def construct(self):\n"
+            "        a = MathTex(r'a^2 + b^2 = c^2')\n"
+            "        b = MathTex(r'e^{i\\pi} + 1 = 0').next_to(a, DOWN)\n"
+            "        self.play(Write(a), Write(b))\n"
+            "        for k in range(2):\n"
+            "            self.add(MathTex(f'x_{k}').to_edge(UP))\n")
+    seen: list[str] = []
+    real = (dryrun.WarmPreflight.__init__, dryrun.WarmPreflight.run, dryrun.WarmPreflight.cancel,
+            builder.checks.check_scene)
+
+    def init(self: WarmPreflight, *args: object, **kwargs: object) -> None:
+        seen.append("start")
+        real[0](self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def run(self: WarmPreflight, *args: object, **kwargs: object) -> Preflight:
+        seen.append("run")
+        return real[1](self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def cancel(self: WarmPreflight) -> None:
+        seen.append("cancel")
+        real[2](self)
+
+    def check_scene(*args: object, **kwargs: object) -> object:
+        seen.append("static")
+        return real[3](*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dryrun.WarmPreflight, "__init__", init)
+    monkeypatch.setattr(dryrun.WarmPreflight, "run", run)
+    monkeypatch.setattr(dryrun.WarmPreflight, "cancel", cancel)
+    monkeypatch.setattr(builder.checks, "check_scene", check_scene)
+    tex = tmp_path / "tex"
+    facts: dict[str, object] = {}
+    fixed, errors, _ = check_code(code, concept, runner=real_run, workdir=tmp_path / "one", tex_cache=tex,
+                                  workers=2, facts=facts)
+    assert errors == [] and seen == ["start", "static", "run", "cancel"]
+    part = tex_cache_for(tex, fixed, trusted=False)
+    published = sorted(p.name for p in part.glob("*.svg"))
+    assert len(published) == 4, published  # two batched, two compiled by Manim as it ran
+    assert facts["tex_batched"] == 2 and facts["tex_compiled"] == 2, facts
+
+    seen.clear()
+    facts.clear()
+    check_code(code, concept, runner=real_run, workdir=tmp_path / "two", tex_cache=tex, workers=2, facts=facts)
+    # the child is let go (the second cancel, after the run, does nothing): a cold run reads the cache
+    assert seen[:3] == ["start", "static", "cancel"] and "run" not in seen, seen
+    assert facts["tex_batched"] == 0 and facts["tex_compiled"] == 0, facts
+    assert sorted(p.name for p in part.glob("*.svg")) == published

@@ -150,7 +150,8 @@ class WarmPreflight:
     checks. Nothing of the scene exists in the work folder until `run` hands it over, after
     those checks passed; `cancel` lets the child go without it. The budget counts from the
     hand-over (the child stops itself there, and the host's timeout stays as a backstop).
-    No gallery TeX cache: its read-only folder depends on the source, fixed at the start.
+    The child reads no gallery TeX cache (which part it would read depends on the source, not
+    known at the start); what it compiles is published into the source's part after the run.
     """
 
     #: Longest the child waits for the hand-over (layout_hook.WAIT_S), and the runner's margin.
@@ -160,7 +161,7 @@ class WarmPreflight:
                  trusted: bool = False, policy: Policy = SANDBOXED) -> None:
         import threading
 
-        self.workdir, self.budget, self._done = Path(workdir), budget, False
+        self.workdir, self.budget, self.trusted, self._done = Path(workdir), budget, trusted, False
         self._outcome: list[Any] = []  # the ManimRun, or the exception run_manim raised
         _prepare(self.workdir)
 
@@ -175,8 +176,27 @@ class WarmPreflight:
         self._thread = threading.Thread(target=start, daemon=True, name="warm-preflight")
         self._thread.start()
 
-    def run(self, source: str, scene_class: str) -> Preflight:
-        """Hand the scene over and wait for the outcome, as `preflight` reports it."""
+    @classmethod
+    def start_for(cls, source: str, workdir: Path, *, runner: Runner, env: Mapping[str, str],
+                  cores: int, budget: float = 60) -> WarmPreflight | None:
+        """A warm child for this source where it can only help, else None (run it cold):
+        a file that parses and holds one scene, on more than one core (the child loads Manim
+        beside the static checks), inside bubblewrap (so the settings' sandbox policy, which
+        only matters where bubblewrap cannot start, is left to the cold run)."""
+        from builder.checks.contract import scene_classes
+        from builder.checks.syntax import check_syntax
+        from builder.sandbox import probe
+
+        if cores < 2:
+            return None
+        tree, _ = check_syntax(source)
+        if tree is None or len(scene_classes(tree)) > 1 or not probe().works:
+            return None
+        return cls(workdir, runner=runner, env=env, budget=budget, policy=SANDBOXED)
+
+    def run(self, source: str, scene_class: str, *, tex_cache: Path | None = None) -> Preflight:
+        """Hand the scene over and wait for the outcome, as `preflight` reports it; the formulas
+        it compiled go into `tex_cache` (the gallery's TeX cache, the source's part), if given."""
         if self._done:
             raise RuntimeError("a warm preflight runs one scene")
         self._done = True
@@ -193,7 +213,12 @@ class WarmPreflight:
             done = outcome.completed
         if done is not None and done.returncode == TIMED_OUT and read_facts(self.workdir)[0].timed_out:
             done = None
-        return _outcome(done, source, self.workdir, self.budget, None, began)
+        shared = None
+        if tex_cache is not None:
+            from builder.video.render import tex_cache_for
+
+            shared = tex_cache_for(tex_cache, source, trusted=self.trusted)
+        return _outcome(done, source, self.workdir, self.budget, shared, began)
 
     def cancel(self) -> None:
         """The scene will not run here (the static checks failed, or it runs another way). The
@@ -343,7 +368,8 @@ def preflight_scenes(source: str, *, scene_class: str, runner: Runner, workdir: 
     """Preflight each scene of the file (its chapters), or `scene_class` when it has one.
 
     The scenes run `workers` at a time, each in its own process (as their renders do), and are
-    reported in the file's order. A `warm` child started for this file runs its one scene.
+    reported in the file's order. A `warm` child started for this file runs its one scene,
+    unless the TeX cache already holds formulas of this source (a cold run reads them).
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -352,8 +378,8 @@ def preflight_scenes(source: str, *, scene_class: str, runner: Runner, workdir: 
     names = [info.name for info in scene_classes(source)]
     if len(names) < 2:
         names = [scene_class]
-        if warm is not None and tex_cache is None:
-            return ScenePreflights(((scene_class, warm.run(source, scene_class)),))
+        if warm is not None and not _cached_formulas(tex_cache, source, trusted):
+            return ScenePreflights(((scene_class, warm.run(source, scene_class, tex_cache=tex_cache)),))
     if warm is not None:
         warm.cancel()
 
@@ -368,6 +394,16 @@ def preflight_scenes(source: str, *, scene_class: str, runner: Runner, workdir: 
     with ThreadPoolExecutor(max_workers=min(workers, len(names)), thread_name_prefix="preflight") as pool:
         runs = tuple(pool.map(one, names))
     return ScenePreflights(runs, elapsed_s=time.monotonic() - began)
+
+
+def _cached_formulas(tex_cache: Path | None, source: str, trusted: bool) -> bool:
+    """Whether the gallery's TeX cache holds formulas a run of this source would read."""
+    if tex_cache is None:
+        return False
+    from builder.video.render import tex_cache_for
+
+    part = tex_cache_for(tex_cache, source, trusted=trusted)
+    return part.is_dir() and any(part.iterdir())
 
 
 def _result(diags: tuple[Diagnostic, ...], workdir: Path, facts: PreflightFacts, finished: bool,

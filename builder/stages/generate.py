@@ -266,16 +266,24 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     """
     from builder.checks import check_scene
     from builder.checks.diagnostics import Diagnostic
-    from builder.checks.dryrun import anchor_times, preflight_scenes
+    from builder.checks.dryrun import WarmPreflight, anchor_times, preflight_scenes
 
-    result = check_scene(code, scene_class=concept.scene_class, runner=runner, workdir=workdir,
-                         fix=True, latex=True, anchors=[a.latex for a in concept.anchors])
-    errors = [d for d in result.diagnostics if d.severity == "error"]
-    if errors or not dry_run:
-        return result.source, errors, list(result.rewrites)
-    pre = preflight_scenes(result.source, scene_class=concept.scene_class, runner=runner,
-                           workdir=workdir / "dry", env=scrubbed_env(workdir / "home"), policy=policy,
-                           tex_cache=tex_cache, workers=workers)
+    env = scrubbed_env(workdir / "home")
+    # The preflight child of a one-scene answer loads Manim while the static checks run here.
+    warm = WarmPreflight.start_for(code, workdir / "dry", runner=runner, env=env, cores=workers) \
+        if dry_run else None
+    try:
+        result = check_scene(code, scene_class=concept.scene_class, runner=runner, workdir=workdir,
+                             fix=True, latex=True, anchors=[a.latex for a in concept.anchors])
+        errors = [d for d in result.diagnostics if d.severity == "error"]
+        if errors or not dry_run:
+            return result.source, errors, list(result.rewrites)
+        pre = preflight_scenes(result.source, scene_class=concept.scene_class, runner=runner,
+                               workdir=workdir / "dry", env=env, policy=policy, tex_cache=tex_cache,
+                               workers=workers, warm=warm)
+    finally:
+        if warm is not None:
+            warm.cancel()
     if facts is not None:
         facts.update(pre.summary())
     for warning in pre.diagnostics:
