@@ -21,18 +21,19 @@ from builder.video.chapters import (
     read_sections,
     scene_chapters,
 )
-from builder.video.media import CodecMissing, probe, write_gif, write_webm
+from builder.video.media import CodecMissing, extract_frames, probe, write_gif, write_webm
 
 RED, GREEN, BLUE = (220, 40, 40), (40, 200, 60), (40, 60, 220)
 
 
 def make_video(path: Path, colour: tuple[int, int, int], frames: int, *, size: tuple[int, int] = (480, 270),
-               rate: int = 15) -> Path:
+               rate: int = 15, keyframe_every: int | None = None) -> Path:
     """An H.264 MP4 encoded as Manim does (libx264, crf 23, yuv420p): a solid colour with a
     white bar that moves every frame, so that no two frames are the same."""
     width, height = size
+    options = {"crf": "23", **({"g": str(keyframe_every)} if keyframe_every else {})}
     with av.open(str(path), mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=rate, options={"crf": "23"})
+        stream = container.add_stream("libx264", rate=rate, options=options)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for index in range(frames):
             pixels = np.empty((height, width, 3), dtype=np.uint8)
@@ -360,3 +361,25 @@ def test_chapter_code_changes_only_with_what_the_chapter_uses() -> None:
     assert chapter_code(edited, "Scene3", names) != third
     helper = STORY.replace('Text(text)', 'Text(text, font_size=30)')
     assert all(chapter_code(helper, n, names) != c for n, c in zip(names, (first, second, third), strict=True))
+
+
+def test_frames_are_the_first_at_or_past_each_time_however_far_apart(tmp_path: Path) -> None:
+    """extract_frames decodes on to near targets and seeks to far ones: either way each time
+    gets the frame a full decode from the start gives (the first at or past it, else the last)."""
+    video = make_video(tmp_path / "v.mp4", BLUE, 90, keyframe_every=12)  # 6 s, keyframes 0.8 s apart
+    with av.open(str(video)) as container:
+        every = [(float(f.time or 0.0), np.asarray(f.to_image())) for f in container.decode(video=0)]
+    assert keyframe_count(video) > 5, "the video has keyframes to seek to"
+    times = [0.0, 0.03, 0.05, 0.4, 0.4, 0.41, 1.0, 3.9, 3.95, 4.0, 5.5, 2.0, 5.93, 6.5, 0.2]
+    got = extract_frames(video, times)
+    assert len(got) == len(times)
+    for target, (at, image) in zip(sorted(times), got, strict=True):
+        want_at, want = next(((t, px) for t, px in every if t >= target - 1e-6), every[-1])
+        assert at == pytest.approx(want_at), target
+        assert np.array_equal(np.asarray(image), want), target
+
+
+def keyframe_count(path: Path) -> int:
+    """How many of the file's video packets are keyframes."""
+    with av.open(str(path)) as container:
+        return sum(1 for p in container.demux(video=0) if p.size and p.is_keyframe)

