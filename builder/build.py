@@ -31,6 +31,7 @@ from builder.stages import BuildContext, LogProgress, Progress, StageFailure
 from builder.stages.generate import Generated, Slots, generate_concept
 from builder.stages.notes import compile_notes
 from builder.stages.render import render_concept, render_variant
+from builder.stages.speculate import EarlyRenders
 from builder.video.render import manim_version
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,11 @@ def _finish(ctx: BuildContext, concept: Concept, generated: Generated) -> Concep
 
 def _render_and_notes(ctx: BuildContext, concept: Concept, generated: Generated) -> ConceptRecord:
     record = _generated_record(concept, generated)
-    rendered = render_concept(ctx, concept, generated.entry)
+    try:
+        rendered = render_concept(ctx, concept, generated.entry)
+    finally:
+        if ctx.early is not None:
+            ctx.early.cancel(concept.slug)  # an early render the stage did not take (another key)
     if isinstance(rendered, StageFailure):
         return replace(record.failed(rendered.stage, rendered.error), render_key=rendered.render_key,
                        last_good_render_key=rendered.last_good_render_key)
@@ -105,33 +110,50 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
             log.warning("removed %d unfinished item(s) left by an interrupted build", swept)
         previous = load_report(settings).concepts
         selected = [c for c in all_concepts if not options.only or c.slug in options.only]
+        # Model answers start rendering beside their preflight where a second core is free
+        # for it (not with a Dask scheduler: its workers render).
+        early = EarlyRenders(settings.render_dir, settings.tex_dir, settings.render_timeout, runner) \
+            if settings.effective_jobs() > 1 and not options.scheduler else None
         ctx = BuildContext(settings=settings, runner=runner, progress=progress, remote=None,
                            previous=previous, titles={c.slug: c.title for c in all_concepts},
-                           page_url_base=options.page_url_base, regenerate=options.regenerate)
+                           page_url_base=options.page_url_base, regenerate=options.regenerate,
+                           early=early)
         records: dict[str, ConceptRecord] = {
             # Concepts left out by --only keep their previous record, so the site stays whole.
             c.slug: previous[c.slug] for c in all_concepts if c not in selected and c.slug in previous}
 
-        generated = _generate_all(ctx, selected)
-        for slug, result in generated.items():
-            if isinstance(result, StageFailure):
-                records[slug] = ConceptRecord(slug=slug, title=ctx.titles[slug]).failed(
-                    result.stage, result.error)
-
-        from builder.sandbox import bwrap_works, describe
-
-        ready = {slug: g for slug, g in generated.items() if isinstance(g, Generated)}
-        if ready and not bwrap_works():
-            log.warning("sandbox %s", describe())
-            if not settings.sandbox:
-                log.warning("sandbox: off - model-written scenes run UNCONFINED in this build")
-        progress.stage("render", len(ready) + sum(len(g.variants) for g in ready.values()))
-        pandoc_version(runner)  # fail fast, before any render, when pandoc is missing
-        records.update(_render_all(ctx, {c.slug: c for c in selected}, ready, options.scheduler))
+        try:
+            generated = _generate_all(ctx, selected)
+            records.update(_render_stage(ctx, selected, generated, options))
+        finally:
+            if early is not None:
+                early.close()  # an early render no one took is stopped; nothing of it is published
         record = BuildRecord(concepts=records, started=started_at, seconds=time.monotonic() - started,
                              versions={"mathreel": __version__, "manim": manim_version()})
         record.save(settings.report_path)
     return record
+
+
+def _render_stage(ctx: BuildContext, selected: list[Concept], generated: dict[str, Generated | StageFailure],
+                  options: BuildOptions) -> dict[str, ConceptRecord]:
+    """The records after the render and notes stages (failed generations recorded as such)."""
+    settings = ctx.settings
+    records: dict[str, ConceptRecord] = {}
+    for slug, result in generated.items():
+        if isinstance(result, StageFailure):
+            records[slug] = ConceptRecord(slug=slug, title=ctx.titles[slug]).failed(result.stage, result.error)
+
+    from builder.sandbox import bwrap_works, describe
+
+    ready = {slug: g for slug, g in generated.items() if isinstance(g, Generated)}
+    if ready and not bwrap_works():
+        log.warning("sandbox %s", describe())
+        if not settings.sandbox:
+            log.warning("sandbox: off - model-written scenes run UNCONFINED in this build")
+    ctx.progress.stage("render", len(ready) + sum(len(g.variants) for g in ready.values()))
+    pandoc_version(ctx.runner)  # fail fast, before any render, when pandoc is missing
+    records.update(_render_all(ctx, {c.slug: c for c in selected}, ready, options.scheduler))
+    return records
 
 
 def _generate_all(ctx: BuildContext, selected: list[Concept]) -> dict[str, Generated | StageFailure]:

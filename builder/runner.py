@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import signal
@@ -84,15 +85,68 @@ def _die_with_parent() -> None:
         pass
 
 
+class Cancelled(ToolError):
+    """A program was stopped, or not started, because its CancelScope was cancelled."""
+
+
+class CancelScope:
+    """Programs that `run` starts in this scope (in the thread that entered it) can be stopped
+    from any thread: `cancel` kills their process groups, and a later start raises Cancelled.
+
+    Runners that end in `run` (CountingRunner, the sandbox's wrappers) need no change.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self.cancelled = False
+
+    def __enter__(self) -> CancelScope:
+        self._token = _SCOPE.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _SCOPE.reset(self._token)
+
+    def cancel(self) -> None:
+        """Stop what runs in the scope now, and whatever it would start later."""
+        with self._lock:
+            self.cancelled = True
+            running = list(self._running)
+        for proc in running:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def _started(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._running.add(proc)
+            cancelled = self.cancelled
+        if cancelled:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def _ended(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._running.discard(proc)
+
+
+_SCOPE: contextvars.ContextVar[CancelScope | None] = contextvars.ContextVar("mathreel_cancel_scope",
+                                                                            default=None)
+
+
 def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
         timeout: float = 600.0, limits: Limits | None = None, check: bool = True) -> Completed:
     """Run argv with empty stdin; on timeout kill its whole process group.
 
     Raises ToolError when the program is missing or (with check) exits non-zero,
-    and ToolTimeout when it runs past `timeout` seconds.
+    ToolTimeout when it runs past `timeout` seconds, and Cancelled when its CancelScope
+    was cancelled before or while it ran.
     """
     args = [str(a) for a in argv]
     log.debug("run %s (cwd=%s)", " ".join(args), cwd)
+    scope = _SCOPE.get()
+    if scope is not None and scope.cancelled:
+        raise Cancelled(f"{Path(args[0]).name} was not started: cancelled")
     try:
         proc = subprocess.Popen(
             args, cwd=cwd, env=dict(env) if env is not None else None,
@@ -102,6 +156,8 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
     except FileNotFoundError as exc:
         raise ToolError(f"{args[0]} is not installed or not on PATH - run `make site` to set up, "
                         f"or install it and retry ({exc.strerror})") from exc
+    if scope is not None:
+        scope._started(proc)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -113,6 +169,11 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
     except BaseException:
         _kill_group(proc)  # Ctrl-C: never leave a render running behind us
         raise
+    finally:
+        if scope is not None:
+            scope._ended(proc)
+    if scope is not None and scope.cancelled:
+        raise Cancelled(f"{Path(args[0]).name} was stopped: cancelled")
     done = Completed(tuple(args), proc.returncode, out.decode("utf-8", "replace"),
                      err.decode("utf-8", "replace"))
     if check and done.returncode != 0:

@@ -8,15 +8,18 @@ writes the same way for several tests is rendered once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import RecordingProgress, RenderPool, cache_snapshot, make_project, published
 from modelserver import ModelServer, default_answer, ok
 
 from builder.build import BuildOptions, build
-from builder.runner import CountingRunner
+from builder.runner import NO_VIDEO_OPTIONS, Completed, CountingRunner, manim_scene_args, run
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +34,29 @@ def model_env(model_server: ModelServer, monkeypatch: pytest.MonkeyPatch) -> Mod
     monkeypatch.setenv("MATHREEL_MODEL", "test-model")
     monkeypatch.setenv("MATHREEL_API_KEY", SECRET)
     return model_server
+
+
+#: When each render (a Manim run that writes a video) started, in the run's clock.
+RENDERS_STARTED: list[float] = []
+
+
+def _timed(argv: Sequence[str], **kwargs: Any) -> Completed:
+    args = manim_scene_args(argv)
+    if args is not None and not any(a in NO_VIDEO_OPTIONS for a in args):
+        RENDERS_STARTED.append(time.monotonic())
+    return run(argv, **kwargs)
+
+
+@dataclass
+class TimedProgress(RecordingProgress):
+    """RecordingProgress that also notes when each concept's generate stage finished."""
+
+    generated: list[float] = field(default_factory=list)
+
+    def item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
+        if stage == "generate" and status == "done":
+            self.generated.append(time.monotonic())
+        super().item(stage, slug, status, detail)
 
 
 def _gallery(tmp_path: Path) -> Path:
@@ -49,7 +75,7 @@ def gallery(tmp_path: Path, render_pool: RenderPool) -> Iterator[Path]:
 def test_model_scenes_are_generated_cached_and_regenerated_on_change(
         tmp_path: Path, model_env: ModelServer, render_pool: RenderPool) -> None:
     root = _gallery(tmp_path)  # a cache of its own: this test is about what the cache saves
-    first_runner, first_progress = CountingRunner(), RecordingProgress()
+    first_runner, first_progress = CountingRunner(_timed), TimedProgress()
     report = build(root / "mkdocs.yml", BuildOptions(site=False), runner=first_runner, progress=first_progress)
     assert {c.status for c in report.concepts.values()} == {"built"}
     assert model_env.request_count == 2
@@ -57,6 +83,10 @@ def test_model_scenes_are_generated_cached_and_regenerated_on_change(
     assert sorted(first_progress.slugs("render", "done")) == ["euler-identity", "geometric-series"]
     assert published(root) == {c.render_key for c in report.concepts.values()}
     assert first_runner.renders() == 2, first_runner.manim_runs()
+    # Each answer began rendering once its static checks passed, beside its preflight (before
+    # the generate stage was over): the render stage took those renders, and made no others.
+    assert len(RENDERS_STARTED) == 2 and max(RENDERS_STARTED) < max(first_progress.generated), \
+        (RENDERS_STARTED, first_progress.generated)
     # the prompt carries every anchor verbatim (LaTeX anchoring)
     prompts = " ".join(r.prompt for r in model_env.requests)
     assert r"\sum_{n=0}^{\infty} r^n = \frac{1}{1-r}" in prompts

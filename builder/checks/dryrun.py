@@ -245,8 +245,13 @@ def _prepare(workdir: Path) -> None:
 
 def _write_scene(workdir: Path, source: str, scene_class: str) -> None:
     (workdir / SCENE_FILE).write_text(source, encoding="utf-8")
-    # The formulas known from the source are compiled in one batch before construct runs. A
-    # batch costs about what Manim's own compile of one formula costs: it pays from two on.
+    write_tex_batch(workdir, source, scene_class)
+
+
+def write_tex_batch(workdir: Path, source: str, scene_class: str) -> None:
+    """List the formulas known from the source for the child to compile in one batch before
+    construct runs (layout_hook). A batch costs about what Manim's own compile of one formula
+    costs: it pays from two on."""
     calls = batch_tex_calls(source, scene_class)
     if len(calls) >= MIN_BATCH:
         (workdir / TEX_BATCH_JSON).write_text(json.dumps(calls), encoding="utf-8")

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from builder.record import ConceptRecord
 from builder.runner import Runner, run
 from builder.settings import Settings
+
+if TYPE_CHECKING:
+    from builder.stages.speculate import EarlyRenders
 
 log = logging.getLogger("builder.build")
 
@@ -61,6 +64,8 @@ class BuildContext:
     #: The published site's address (`site_url`), for links back from the PDFs.
     page_url_base: str | None = None
     regenerate: bool = False
+    #: Renders that model answers started beside their preflight (builder.stages.speculate).
+    early: EarlyRenders | None = None
 
 
 @dataclass(frozen=True)

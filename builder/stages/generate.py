@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder import __version__
 from builder.anchor_template import GENERATOR, template_key_parts, template_notes, template_scene
@@ -31,7 +31,10 @@ from builder.scenes import SceneEntry, read_entry, update_meta, write_entry
 from builder.settings import Settings
 from builder.spec import Concept
 from builder.stages import BuildContext, StageFailure
-from builder.video.render import manim_version, scrubbed_env
+from builder.video.render import RenderJob, manim_version, scrubbed_env
+
+if TYPE_CHECKING:
+    from builder.stages.speculate import EarlyRenders
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +123,9 @@ def ensure_variants(concept: Concept, settings: Settings, *, regenerate: bool, r
 def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *,
                  regenerate: bool, runner: Runner = run, env: Mapping[str, str] | None = None,
                  on_model_progress: ProgressHook | None = None,
-                 slots: Slots | None = None) -> Authored:
-    """The scene to render for a concept, generating it if nothing valid is stored."""
+                 slots: Slots | None = None, early: EarlyRenders | None = None) -> Authored:
+    """The scene to render for a concept, generating it if nothing valid is stored (a model's
+    answer may start rendering early, into `early`)."""
     env = os.environ if env is None else env
     entry = read_entry(settings.scenes_dir, concept.slug)
     if entry is not None and not regenerate and (entry.provenance == "hand-written" or entry.hand_edited):
@@ -137,7 +141,7 @@ def ensure_scene(concept: Concept, settings: Settings, titles: dict[str, str], *
                                 f"{_no_model_reason(concept, settings, env)}", authored.failure)
         return authored
     return _model(concept, settings, model, entry, regenerate, runner, env, on_model_progress,
-                  slots=slots)
+                  slots=slots, early=early)
 
 
 def _no_model_reason(concept: Concept, settings: Settings, env: Mapping[str, str]) -> str:
@@ -178,7 +182,7 @@ def _template(concept: Concept, settings: Settings, titles: dict[str, str],
 def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry | None,
            regenerate: bool, runner: Runner, env: Mapping[str, str],
            on_progress: ProgressHook | None, *, store: Path | None = None, name: str | None = None,
-           fallback: bool = True, slots: Slots | None = None) -> Authored:
+           fallback: bool = True, slots: Slots | None = None, early: EarlyRenders | None = None) -> Authored:
     from builder.model.prompt import generation_key_parts
 
     version = manim_version()
@@ -196,7 +200,7 @@ def _model(concept: Concept, settings: Settings, model: Any, entry: SceneEntry |
         # Before any paid call: an answer that cannot be checked in the sandbox is not asked for.
         require(trusted=False, policy=settings.policy, what=f"a model answer for {concept.slug}")
         result = generate_with_repair(concept, settings, model, runner=runner, env=env,
-                                      on_progress=on_progress, slots=slots)
+                                      on_progress=on_progress, slots=slots, early=early)
     except MathreelError as exc:
         failure = str(exc)
         attempts = getattr(exc, "attempts", [])
@@ -255,7 +259,8 @@ class RepairFailed(GenerateError):
 def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
                dry_run: bool = True, layout: bool = False, repair_anchors: bool = False,
                policy: Policy = SANDBOXED, facts: dict[str, Any] | None = None,
-               tex_cache: Path | None = None, workers: int = 1) -> tuple[str, list[Any], list[str]]:
+               tex_cache: Path | None = None, workers: int = 1,
+               on_static_pass: Callable[[str], None] | None = None) -> tuple[str, list[Any], list[str]]:
     """The check ladder on model code: (fixed code, error diagnostics, rewrites applied).
 
     One cheap preflight run yields run-time errors, layout warnings (sent back only when
@@ -263,6 +268,7 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     `repair_anchors`). A preflight that ran out of time on a slow scene is a warning, not an
     error: the scene goes on to its render. Each scene of a multi-scene file (its chapters) is
     run, `workers` at a time. `facts`, when given, receives the preflight's summary (cost, estimate).
+    `on_static_pass` gets the fixed source once the static checks passed, before the preflight.
     """
     from builder.checks import check_scene
     from builder.checks.diagnostics import Diagnostic
@@ -278,6 +284,8 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
         errors = [d for d in result.diagnostics if d.severity == "error"]
         if errors or not dry_run:
             return result.source, errors, list(result.rewrites)
+        if on_static_pass is not None:
+            on_static_pass(result.source)
         pre = preflight_scenes(result.source, scene_class=concept.scene_class, runner=runner,
                                workdir=workdir / "dry", env=env, policy=policy, tex_cache=tex_cache,
                                workers=workers, warm=warm)
@@ -303,10 +311,34 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     return result.source, errors, list(result.rewrites)
 
 
+def early_job(concept: Concept, settings: Settings, source: str) -> RenderJob | None:
+    """The render the render stage will ask for, as far as it can be told before the preflight
+    (None for a file of several scenes: its chapters are rendered one by one)."""
+    import shutil
+
+    from builder.checks.contract import scene_classes
+    from builder.video.choose import is_three_d
+    from builder.video.render import render_job
+
+    names = [info.name for info in scene_classes(source)]
+    if len(names) != 1:
+        return None
+    wanted = concept.scene.renderer or settings.renderer
+    if wanted not in ("cairo", "opengl"):  # auto, as `choose` decides it; 3D: OpenGL is a guess
+        wanted = "opengl" if is_three_d(source) and shutil.which("Xvfb") else "cairo"
+    scene_class = concept.scene_class if concept.scene_class in names else names[0]
+    return render_job(concept.slug, source, scene_class, concept.scene.quality or settings.quality,
+                      wanted, trusted=False, policy=settings.policy)
+
+
 def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, runner: Runner,
                          env: Mapping[str, str], on_progress: ProgressHook | None = None,
-                         slots: Slots | None = None) -> Repaired:
-    """Ask the model, check the answer, send failures back; at most `repair_attempts` repairs."""
+                         slots: Slots | None = None, early: EarlyRenders | None = None) -> Repaired:
+    """Ask the model, check the answer, send failures back; at most `repair_attempts` repairs.
+
+    With `early`, an answer whose static checks passed starts rendering beside its preflight
+    (builder.stages.speculate); an answer that then fails has its early render cancelled.
+    """
     from builder.checks.diagnostics import format_diagnostics
     from builder.model.client import generate, repair
 
@@ -332,14 +364,28 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
             tokens["reasoning"] += generation.reasoning_tokens
             step_started = time.monotonic()
             facts: dict[str, Any] = {}
+            start_early = None
+            if early is not None:
+                def start_early(source: str) -> None:
+                    job = early_job(concept, settings, source)
+                    if job is not None:
+                        early.start(concept.slug, job)
             with _slot(slots, "check"):
-                code, errors, applied = check_code(generation.code, concept, runner=runner,
-                                                   workdir=Path(tmp) / f"attempt-{number}",
-                                                   layout=settings.repair_layout,
-                                                   repair_anchors=settings.repair_anchors,
-                                                   policy=settings.policy, facts=facts,
-                                                   tex_cache=settings.tex_dir,
-                                                   workers=settings.effective_jobs())
+                try:
+                    code, errors, applied = check_code(generation.code, concept, runner=runner,
+                                                       workdir=Path(tmp) / f"attempt-{number}",
+                                                       layout=settings.repair_layout,
+                                                       repair_anchors=settings.repair_anchors,
+                                                       policy=settings.policy, facts=facts,
+                                                       tex_cache=settings.tex_dir,
+                                                       workers=settings.effective_jobs(),
+                                                       on_static_pass=start_early)
+                except BaseException:
+                    if early is not None:
+                        early.cancel(concept.slug)
+                    raise
+            if errors and early is not None:
+                early.cancel(concept.slug)
             rewrites += applied
             diagnosis = format_diagnostics(errors) if errors else ""
             attempts.append({
@@ -392,7 +438,8 @@ def generate_concept(ctx: BuildContext, concept: Concept,
     settings, progress = ctx.settings, ctx.progress
     try:
         authored = ensure_scene(concept, settings, ctx.titles, regenerate=ctx.regenerate,
-                                runner=ctx.runner, on_model_progress=progress.model, slots=slots)
+                                runner=ctx.runner, on_model_progress=progress.model, slots=slots,
+                                early=ctx.early)
     except MathreelError as exc:
         progress.item("generate", concept.slug, "failed", str(exc).splitlines()[0])
         return StageFailure("generate", str(exc))

@@ -177,7 +177,9 @@ def _render_one(ctx: BuildContext, concept: Concept, entry: SceneEntry, scene_cl
                             job.key_parts)
     ctx.progress.item("render", concept.slug, "start", f"{reason} ({job.renderer})")
     try:
-        output = _render(ctx, job)
+        # The answer's own render may have started early, beside its preflight.
+        output = (ctx.early.take(concept.slug, job.key) if ctx.early is not None else None) \
+            or _render(ctx, job)
     except RenderError as exc:
         if job.renderer != "opengl":
             raise _KeyedRenderError(str(exc), job.key) from exc

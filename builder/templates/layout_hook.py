@@ -690,6 +690,6 @@ if __name__ == "__main__":
         _wait_for_handover()
     if PREFLIGHT:
         _install_preflight()
-        _batch_tex("Tex", os.environ.get("MATHREEL_TEX_CACHE") or None)
+    _batch_tex("Tex", os.environ.get("MATHREEL_TEX_CACHE") or None)
     sys.argv = ["manim", *sys.argv[1:]]
     main()

@@ -253,6 +253,12 @@ def prepare_work(job: RenderJob, work: Path, tex_dir: Path) -> tuple[Path, dict[
     private_tex.mkdir(parents=True, exist_ok=True)
     (work / "manim.cfg").write_text(
         "[CLI]\nnotify_outdated_version = False\ntex_dir = Tex\n", encoding="utf-8")
+    # The formulas known from the source are compiled in one batch before construct runs, as in
+    # the preflight (those already in the TeX cache are left out): a render that starts beside
+    # the preflight, or of a scene never preflighted, finds few of them compiled.
+    from builder.checks.dryrun import write_tex_batch
+
+    write_tex_batch(work, job.source, job.scene_class)
     env = scrubbed_env(work / "home")
     if job.renderer == "opengl":
         from builder.video.xserver import display

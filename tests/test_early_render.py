@@ -1,0 +1,97 @@
+"""Renders started early (beside the preflight): the cancel scope that stops them, and the
+registry the render stage takes them from. Real processes, real Manim through the sandbox."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from builder.errors import RenderError
+from builder.runner import Cancelled, CancelScope, CountingRunner, run
+from builder.stages.speculate import EarlyRenders
+from builder.video.render import render_job
+
+QUICK = ("from manim import *\n\n\nclass Demo(Scene):\n    def construct(self):\n"
+         "        self.play(FadeIn(Square()), run_time=0.5)\n")
+#: About 3000 frames that all differ: half a minute or more of rendering at -ql.
+LONG = ("from manim import *\n\n\nclass Demo(Scene):\n    def construct(self):\n"
+        "        square = Square()\n"
+        "        for _ in range(200):\n"
+        "            self.play(Rotate(square, 0.3), run_time=1)\n")
+BROKEN = ("from manim import *\n\n\nclass Demo(Scene):\n    def construct(self):\n"
+          "        self.play(FadeIn(Square()), run_time=0.5)\n"
+          "        self.add(Circle(radius=[1][3]))\n")
+
+
+def test_a_cancelled_scope_stops_what_runs_and_what_would_start(tmp_path: Path) -> None:
+    scope, errors = CancelScope(), []
+
+    def work() -> None:
+        with scope:
+            for argv in (["sleep", "30"], ["true"]):
+                try:
+                    run(argv, cwd=tmp_path, timeout=60)
+                except Cancelled as exc:
+                    errors.append(str(exc))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    time.sleep(0.5)
+    began = time.monotonic()
+    scope.cancel()
+    thread.join(20)
+    assert not thread.is_alive() and time.monotonic() - began < 10
+    assert errors == ["sleep was stopped: cancelled", "true was not started: cancelled"]
+    # the scope belongs to the thread that entered it: runs elsewhere go on as before
+    assert run(["true"], cwd=tmp_path).returncode == 0
+
+
+@pytest.fixture
+def early(tmp_path: Path) -> EarlyRenders:
+    return EarlyRenders(tmp_path / "render", tmp_path / "tex", 300, CountingRunner(run))
+
+
+def _published(tmp_path: Path) -> list[str]:
+    folder = tmp_path / "render"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+@pytest.mark.integration
+def test_an_early_render_is_taken_by_its_key(tmp_path: Path, early: EarlyRenders) -> None:
+    job = render_job("demo", QUICK, "Demo", "l", "cairo")
+    early.start("demo", job)
+    output = early.take("demo", job.key)
+    assert output is not None and output.key == job.key and output.video.is_file()
+    assert _published(tmp_path) == [job.key]
+    assert early.take("demo", job.key) is None, "taken once"
+    early.start("demo", job)  # rendered already: nothing starts
+    assert early.runner.renders() == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.integration
+def test_an_early_render_of_another_key_or_left_over_is_stopped_and_publishes_nothing(
+        tmp_path: Path, early: EarlyRenders) -> None:
+    job = render_job("long", LONG, "Demo", "l", "cairo")
+    early.start("long", job)
+    time.sleep(3)  # Manim is drawing by now
+    began = time.monotonic()
+    assert early.take("long", "another key") is None
+    early.start("long", job)
+    time.sleep(1)
+    early.close()  # the build is over: what no one took is stopped
+    assert time.monotonic() - began < 20
+    assert _published(tmp_path) == []
+    early.start("long", job)  # after close, nothing starts
+    assert early.take("long", job.key) is None and _published(tmp_path) == []
+
+
+@pytest.mark.integration
+def test_an_early_render_that_fails_on_the_scene_reports_it(tmp_path: Path, early: EarlyRenders) -> None:
+    job = render_job("broken", BROKEN, "Demo", "l", "cairo")
+    early.start("broken", job)
+    with pytest.raises(RenderError, match="IndexError"):
+        early.take("broken", job.key)
+    assert _published(tmp_path) == []
