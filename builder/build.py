@@ -110,10 +110,13 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
             log.warning("removed %d unfinished item(s) left by an interrupted build", swept)
         previous = load_report(settings).concepts
         selected = [c for c in all_concepts if not options.only or c.slug in options.only]
-        # Model answers start rendering beside their preflight where a second core is free
-        # for it (not with a Dask scheduler: its workers render).
+        # Model answers start rendering beside their preflight where a second core is free for
+        # it, and only inside bubblewrap: a scene the preflight then refuses has run once more,
+        # fully confined (not with a Dask scheduler either: its workers render).
+        from builder.sandbox import bwrap_works
+
         early = EarlyRenders(settings.render_dir, settings.tex_dir, settings.render_timeout, runner) \
-            if settings.effective_jobs() > 1 and not options.scheduler else None
+            if settings.effective_jobs() > 1 and not options.scheduler and bwrap_works() else None
         ctx = BuildContext(settings=settings, runner=runner, progress=progress, remote=None,
                            previous=previous, titles={c.slug: c.title for c in all_concepts},
                            page_url_base=options.page_url_base, regenerate=options.regenerate,

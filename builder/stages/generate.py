@@ -353,6 +353,12 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
         generation = generate(concept, model, manim_version=version, env=env, on_progress=hook)
     notes, reasoning = generation.notes, generation.reasoning
     max_attempts = 1 + max(0, settings.repair_attempts)
+    start_early: Callable[[str], None] | None = None
+    if early is not None:
+        def start_early(source: str) -> None:
+            job = early_job(concept, settings, source)
+            if job is not None:
+                early.start(concept.slug, job)
     checks = settings.cache_dir / "tmp"
     checks.mkdir(parents=True, exist_ok=True)
     # Under .cache with a .partial name: the next build sweeps what a killed one left.
@@ -364,12 +370,6 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
             tokens["reasoning"] += generation.reasoning_tokens
             step_started = time.monotonic()
             facts: dict[str, Any] = {}
-            start_early = None
-            if early is not None:
-                def start_early(source: str) -> None:
-                    job = early_job(concept, settings, source)
-                    if job is not None:
-                        early.start(concept.slug, job)
             with _slot(slots, "check"):
                 try:
                     code, errors, applied = check_code(generation.code, concept, runner=runner,
