@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from bench.bench_render import naive_env
 from bench.common import (
     BASELINE_REV,
     OUTPUT,
@@ -218,8 +219,10 @@ def incremental(*, quick: bool) -> Result:
         shutil.copy(scene, ref_dir / "scene.py")
         (ref_dir / "manim.cfg").write_text("[CLI]\nnotify_outdated_version = False\n")
         meta = read_meta(scene.parent)
+        # The anchor template imports mathreel_style, which the build stages beside each scene.
         render = wall([PY, "-m", "manim", "render", "-ql", "--disable_caching", "--progress_bar", "none",
-                       "scene.py", str(meta.get("scene_class") or f"Concept{number:04d}Scene")], ref_dir)[0]
+                       "scene.py", str(meta.get("scene_class") or f"Concept{number:04d}Scene")], ref_dir,
+                      naive_env())[0]
         site = wall(MKDOCS, root)[0]
         rebuilds.append(rebuild)
         references.append(render + site)
