@@ -159,3 +159,15 @@ def test_counting_runner_recognises_manim_whatever_wraps_it(
     assert runner.renders() == renders
     assert runner.count("manim") == (expected is not None)
     assert runner.count("pdflatex") == (argv[0] == "pdflatex")
+
+
+def test_the_child_freezes_the_collector_last_as_it_exits() -> None:
+    """Every preflight and render child skips the shutdown walk over Manim's object cycles:
+    gc.freeze is registered first, so it runs after the handlers that write the run's records."""
+    import ast
+
+    hook = Path(__file__).resolve().parent.parent / "builder" / "templates" / "layout_hook.py"
+    registered = [ast.unparse(node.value.args[0]) for node in ast.parse(hook.read_text()).body
+                  if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                  and ast.unparse(node.value.func) == "atexit.register"]
+    assert registered[0] == "gc.freeze" and "_save" in registered[1:], registered
