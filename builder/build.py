@@ -115,8 +115,9 @@ def run_pipeline(settings: Settings, options: BuildOptions = BuildOptions(), *,
         # fully confined (not with a Dask scheduler either: its workers render).
         from builder.sandbox import bwrap_works
 
-        early = EarlyRenders(settings.render_dir, settings.tex_dir, settings.render_timeout, runner) \
-            if settings.effective_jobs() > 1 and not options.scheduler and bwrap_works() else None
+        jobs = settings.effective_jobs()
+        early = EarlyRenders(settings.render_dir, settings.tex_dir, settings.render_timeout, runner,
+                             limit=jobs - 1) if jobs > 1 and not options.scheduler and bwrap_works() else None
         ctx = BuildContext(settings=settings, runner=runner, progress=progress, remote=None,
                            previous=previous, titles={c.slug: c.title for c in all_concepts},
                            page_url_base=options.page_url_base, regenerate=options.regenerate,

@@ -95,3 +95,16 @@ def test_an_early_render_that_fails_on_the_scene_reports_it(tmp_path: Path, earl
     with pytest.raises(RenderError, match="IndexError"):
         early.take("broken", job.key)
     assert _published(tmp_path) == []
+
+
+@pytest.mark.integration
+def test_early_renders_run_at_most_limit_at_once(tmp_path: Path, early: EarlyRenders) -> None:
+    assert early.limit == 1
+    busy, quick = render_job("long", LONG, "Demo", "l", "cairo"), render_job("demo", QUICK, "Demo", "l", "cairo")
+    early.start("long", busy)
+    early.start("demo", quick)  # no place: the render stage renders it as usual
+    assert early.take("demo", quick.key) is None
+    early.cancel("long")
+    early.start("demo", quick)  # the place is free again
+    assert early.take("demo", quick.key) is not None
+    assert _published(tmp_path) == [quick.key]

@@ -45,24 +45,26 @@ class EarlyRenders:
     tex_dir: Path
     timeout: float
     runner: Runner
+    #: Early renders running at once, at most: a gallery of new concepts does not start one
+    #: render per concept beside the checks (the render stage renders the rest as usual).
+    limit: int = 1
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _running: int = 0
     _by_slug: dict[str, _Early] = field(default_factory=dict, repr=False)
     _closed: bool = False
 
     def start(self, slug: str, job: RenderJob) -> None:
-        """Render `job` now, in a thread, unless it is cached; an early render of the slug still
-        running is cancelled."""
+        """Render `job` now, in a thread, unless it is cached or `limit` early renders run
+        already; an early render of the slug still running is cancelled."""
+        self.cancel(slug)  # an older one of the slug (an earlier attempt) frees its place first
         if cached_render(self.render_dir, job.key) is not None:
-            self.cancel(slug)
             return
         early = _Early(job, CancelScope())
         with self._lock:
-            if self._closed:
+            if self._closed or self._running >= self.limit:
                 return
-            old = self._by_slug.pop(slug, None)
+            self._running += 1
             self._by_slug[slug] = early
-        if old is not None:
-            _stop(old)
         early.thread = threading.Thread(target=self._run, args=(early,), daemon=True,
                                         name=f"early-render-{slug}")
         early.thread.start()
@@ -77,6 +79,9 @@ class EarlyRenders:
             except Exception as exc:  # reported to the render stage, which renders again
                 log.warning("early render of %s: %s", early.job.slug, exc)
                 early.error = exc
+            finally:
+                with self._lock:
+                    self._running -= 1
 
     def cancel(self, slug: str) -> None:
         """Stop the slug's early render, if any: nothing of it is published."""
