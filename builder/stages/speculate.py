@@ -60,14 +60,14 @@ class EarlyRenders:
         if cached_render(self.render_dir, job.key) is not None:
             return
         early = _Early(job, CancelScope())
+        early.thread = threading.Thread(target=self._run, args=(early,), daemon=True,
+                                        name=f"early-render-{slug}")
         with self._lock:
             if self._closed or self._running >= self.limit:
                 return
             self._running += 1
             self._by_slug[slug] = early
-        early.thread = threading.Thread(target=self._run, args=(early,), daemon=True,
-                                        name=f"early-render-{slug}")
-        early.thread.start()
+            early.thread.start()  # under the lock: whoever finds it registered can join it
 
     def _run(self, early: _Early) -> None:
         with early.scope:
