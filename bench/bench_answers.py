@@ -310,8 +310,10 @@ def first_build(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
                    "manim -ql": [float(r["manim -ql s"]) for r in part]},
             note=f"renderer(s) mathreel chose: {', '.join(renderers)}"
                  + ("" if statistics.median(ratios) <= goal else
-                    "; the build also pays the answer's checks, LaTeX preflight, preflight run, "
-                    "notes PDF and the site")))
+                    "; on the way to the page the build also pays the answer's static checks (the "
+                    "host imports Manim for them), then the render child's own Manim import (the "
+                    "render starts once the checks pass, beside the preflight run), the notes PDF "
+                    "and the site")))
     if len(timed) < len(rows):
         result["notes"].append("Not in the figures (not published as written; see `error`): "
                                + ", ".join(r["file"] for r in rows if not r["published as written"]) + ".")
