@@ -114,16 +114,14 @@ class CancelScope:
             self.cancelled = True
             running = list(self._running)
         for proc in running:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            _signal_group(proc)
 
     def _started(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:
             self._running.add(proc)
             cancelled = self.cancelled
         if cancelled:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            _signal_group(proc)
 
     def _ended(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:
@@ -182,9 +180,14 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
     return done
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _signal_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the program's process group (its own session, see _preexec), if still there."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    _signal_group(proc)
     proc.wait()
 
 

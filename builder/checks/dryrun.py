@@ -144,7 +144,8 @@ def preflight(source: str, *, scene_class: str, runner: Runner, workdir: Path, e
 
 
 class WarmPreflight:
-    """A preflight child started before its scene is known, for `mathreel check FILE`.
+    """A preflight child started before its scene is known (`mathreel check`, and the build's
+    check of a model answer).
 
     Python, the runtime guard and Manim (about a second) load while the host runs the static
     checks. Nothing of the scene exists in the work folder until `run` hands it over, after

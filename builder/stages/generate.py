@@ -314,21 +314,20 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
 def early_job(concept: Concept, settings: Settings, source: str) -> RenderJob | None:
     """The render the render stage will ask for, as far as it can be told before the preflight
     (None for a file of several scenes: its chapters are rendered one by one)."""
-    import shutil
-
     from builder.checks.contract import scene_classes
-    from builder.video.choose import is_three_d
+    from builder.stages.render import scene_to_render
+    from builder.video.choose import choose_without_facts
     from builder.video.render import render_job
 
     names = [info.name for info in scene_classes(source)]
     if len(names) != 1:
         return None
-    wanted = concept.scene.renderer or settings.renderer
-    if wanted not in ("cairo", "opengl"):  # auto, as `choose` decides it; 3D: OpenGL is a guess
-        wanted = "opengl" if is_three_d(source) and shutil.which("Xvfb") else "cairo"
-    scene_class = concept.scene_class if concept.scene_class in names else names[0]
-    return render_job(concept.slug, source, scene_class, concept.scene.quality or settings.quality,
-                      wanted, trusted=False, policy=settings.policy)
+    # As `choose` decides without facts; a 3D scene under `auto` waits for its preflight's
+    # facts, and OpenGL is the guess.
+    known = choose_without_facts(source, wanted=concept.scene.renderer or settings.renderer, where="")
+    return render_job(concept.slug, source, scene_to_render(concept.scene_class, names),
+                      concept.scene.quality or settings.quality, known.renderer if known else "opengl",
+                      trusted=False, policy=settings.policy)
 
 
 def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, runner: Runner,

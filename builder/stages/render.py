@@ -110,11 +110,15 @@ def _scenes_to_render(concept: Concept, entry: SceneEntry) -> tuple[str, list[tu
     """The class to render, and (class, title) per chapter when the file's scenes are chapters."""
     from builder.checks.contract import scene_classes
 
-    scene_class = entry.scene_class or concept.scene_class
     found = [(info.name, info.title) for info in scene_classes(entry.source)]
-    if found and scene_class not in [name for name, _ in found]:
-        scene_class = found[0][0]  # the file's own scene (the first, when chapters are off)
+    scene_class = scene_to_render(entry.scene_class or concept.scene_class, [name for name, _ in found])
     return scene_class, found if len(found) > 1 and concept.scene.chapters else []
+
+
+def scene_to_render(expected: str, found: list[str]) -> str:
+    """The class to render: the expected one, or the file's own scene (the first, when chapters
+    are off) when the file names it otherwise."""
+    return found[0] if found and expected not in found else expected
 
 
 def _quality_plan(entry: SceneEntry, quality: str, ctx: BuildContext) -> QualityPlan:

@@ -58,17 +58,26 @@ def is_three_d(source: str) -> bool:
     return bool(_THREE_D.search(source))
 
 
-def choose(source: str, scene_class: str, *, wanted: str, where: str, cache_dir: Path,
-           tex_dir: Path, runner: Runner = run, trusted: bool = False,
-           policy: Policy = SANDBOXED, facts: Mapping[str, Any] | None = None,
-           quality: str = "l") -> Choice:
-    """Resolve `auto | cairo | opengl` for one scene (auto: from the preflight's facts)."""
+def choose_without_facts(source: str, *, wanted: str, where: str) -> Choice | None:
+    """The choice that needs no preflight facts: the one asked for, Cairo for 2D or without
+    Xvfb; None for a 3D scene under `auto` (its facts decide)."""
     if wanted in ("cairo", "opengl"):
         return Choice(wanted, f"renderer: {wanted} in {where}")
     if not is_three_d(source):
         return Choice("cairo", "auto: a 2D scene (Cairo renders 2D faster here)")
     if shutil.which("Xvfb") is None:
         return Choice("cairo", "auto: no Xvfb for OpenGL here")
+    return None
+
+
+def choose(source: str, scene_class: str, *, wanted: str, where: str, cache_dir: Path,
+           tex_dir: Path, runner: Runner = run, trusted: bool = False,
+           policy: Policy = SANDBOXED, facts: Mapping[str, Any] | None = None,
+           quality: str = "l") -> Choice:
+    """Resolve `auto | cairo | opengl` for one scene (auto: from the preflight's facts)."""
+    known = choose_without_facts(source, wanted=wanted, where=where)
+    if known is not None:
+        return known
     if facts is None or facts.get("frame_s") is None:
         facts = _preflight_facts(source, scene_class, cache_dir, tex_dir, runner, trusted, policy)
     return decide(facts, quality)
