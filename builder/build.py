@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -22,7 +23,7 @@ from typing import Any
 from builder import __version__
 from builder.errors import MathreelError
 from builder.fsutil import project_lock, sweep_partials
-from builder.notes_pdf import pandoc_version
+from builder.notes_pdf import pandoc_version, warm_notes_format
 from builder.record import BuildRecord, ConceptRecord, VariantRecord, load_build_record
 from builder.runner import Runner, run
 from builder.settings import Settings
@@ -156,6 +157,10 @@ def _render_stage(ctx: BuildContext, selected: list[Concept], generated: dict[st
             log.warning("sandbox: off - model-written scenes run UNCONFINED in this build")
     ctx.progress.stage("render", len(ready) + sum(len(g.variants) for g in ready.values()))
     pandoc_version(ctx.runner)  # fail fast, before any render, when pandoc is missing
+    # A machine's first notes PDF would wait for the notes format (about 0.8 s): dumped while
+    # the renders run instead.
+    if ready:
+        threading.Thread(target=warm_notes_format, daemon=True, name="notes-format").start()
     records.update(_render_all(ctx, {c.slug: c for c in selected}, ready, options.scheduler))
     return records
 

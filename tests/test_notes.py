@@ -269,3 +269,73 @@ def test_format_time() -> None:
     assert format_time(0) == "0:00.0"
     assert format_time(1.25) in ("0:01.2", "0:01.3")
     assert format_time(62.5) == "1:02.5"
+
+
+# -- the notes format: the template's fixed preamble, dumped once per machine -------------------
+
+
+@pytest.fixture
+def formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """notes_format() building into this test's own cache folder (and forgetting it after)."""
+    from builder.video import texformat
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    forget = texformat.notes_format.cache_clear  # the test may patch notes_format itself
+    forget()
+    yield texformat
+    forget()
+
+
+def _flags(argvs: list[Sequence[str]]) -> list[list[str]]:
+    return [[a for a in argv if a.startswith("-fmt=")] for argv in argvs if argv[0] == "pdflatex"]
+
+
+def test_notes_load_the_format_and_come_out_as_without_it(
+        concept: Concept, frames: list[tuple[Path, float]], tmp_path: Path, formats: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import builder.notes_pdf
+
+    argvs: list[Sequence[str]] = []
+
+    def recording(argv: Sequence[str], **kwargs: Any) -> Completed:
+        argvs.append(list(argv))
+        return run(argv, **kwargs)
+
+    with_format = _build(concept, NOTES, tmp_path / "with", frames=frames, runner=recording)
+    fmt = formats.notes_format(builder.notes_pdf.notes_preamble())
+    assert fmt is not None and fmt.is_relative_to(tmp_path / "cache")
+    assert _flags(argvs) == [[f"-fmt={fmt}"]]  # one run, with the format
+
+    argvs.clear()
+    monkeypatch.setattr(builder.notes_pdf, "_format_for", lambda tex: None)
+    without = _build(concept, NOTES, tmp_path / "without", frames=frames, runner=recording)
+    assert _flags(argvs) == [[]]
+    assert _text(with_format.pdf) == _text(without.pdf)
+    assert with_format.pages == without.pages
+
+
+def test_a_format_that_fails_is_passed_over_and_another_preamble_never_loads_it(
+        concept: Concept, tmp_path: Path, formats: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builder.notes_pdf
+
+    preamble = builder.notes_pdf.notes_preamble()
+    assert "\\usepackage" in preamble and "$" not in preamble  # no template variable is dumped
+
+    # A format whose dumped state prints a word on every page: the notes show it, so the run
+    # loaded the format (only the host ever writes one).
+    (tmp_path / "poisoned").mkdir()
+    poisoned = formats.dump_format(tmp_path / "poisoned", "notes-test",
+                                   preamble + "\\AtBeginDocument{POISONEDSTATE}\n", "pdflatex")
+    monkeypatch.setattr(formats, "notes_format", lambda text: poisoned)
+    assert "POISONEDSTATE" in _text(_build(concept, NOTES, tmp_path / "a").pdf)
+
+    # A format pdflatex cannot load (a torn file): the notes compile without it.
+    broken = tmp_path / "broken.fmt"
+    broken.write_bytes(b"not a format")
+    monkeypatch.setattr(formats, "notes_format", lambda text: broken)
+    assert "Back to the overview." in _text(_build(concept, NOTES, tmp_path / "b").pdf)
+
+    # A notes.tex whose preamble is not the dumped one (another template) compiles without it.
+    monkeypatch.setattr(formats, "notes_format", lambda text: poisoned)
+    monkeypatch.setattr(builder.notes_pdf, "notes_preamble", lambda: preamble + "% another\n")
+    assert "POISONEDSTATE" not in _text(_build(concept, NOTES, tmp_path / "c").pdf)
