@@ -93,6 +93,30 @@ def test_fixable_scene_passes_after_the_fix(case: Case, tmp_path: Path) -> None:
     assert again.source == fixed.source
 
 
+@pytest.mark.parametrize("case", STATIC, ids=ids(STATIC))
+def test_only_what_safety_and_the_contract_passed_is_handed_on_early(case: Case, tmp_path: Path) -> None:
+    # The build starts a model answer's render as soon as `on_safe` hands it the source: that
+    # source must be one the safety and contract steps passed as it is.
+    from builder.checks.contract import check_contract
+    from builder.checks.safety import iter_rejections
+    from builder.pyast import parse_python
+
+    handed: list[str] = []
+    result = check_scene(case.source, scene_class=SCENE, runner=CountingRunner(), workdir=tmp_path,
+                         fix=True, on_safe=handed.append)
+    if case.step in ("syntax", "contract") or (case.step == "safety" and not case.fixable):
+        # refused; or a contract fix, whose rewrite is checked for safety again only at the end
+        assert handed == [], "handed on before the step that refuses it"
+    else:
+        assert len(handed) == 1  # the API and LaTeX steps come after; a safety rewrite before
+    for source in handed:
+        assert list(iter_rejections(source)) == []
+        _, found, done = check_contract(parse_python(source), source, scene_class=SCENE, fix=False)
+        assert not [d for d in found if d.severity == "error"] and done == ()
+    if result.ok and handed:
+        assert handed[0] == result.source or result.rewrites
+
+
 @pytest.mark.parametrize("case", [c for c in STATIC if not c.fixable],
                          ids=ids([c for c in STATIC if not c.fixable]))
 def test_unfixable_scene_still_fails_with_fix(case: Case, tmp_path: Path) -> None:
@@ -426,3 +450,27 @@ class Demo(Scene):
     # the other chapter's title is compiled by its own scene's preflight
     assert [c["args"] for c in batch_tex_calls(source, "Intro")] == [["Chapter one"]]
     assert len(batch_tex_calls(source.replace('"include_numbers": True', ""))) == 3
+
+
+def test_the_builds_check_hands_the_source_on_again_when_a_later_step_rewrote_it(tmp_path: Path) -> None:
+    # check_code (the build's check of a model answer) hands the source on at the safe point,
+    # and again once the API step rewrote it: the early render must run the final source.
+    from builder.spec import validate_text
+    from builder.stages.generate import check_code
+
+    spec = "title: Demo\nprompt: Show it.\nanchors:\n  - label: One\n    latex: 'x = 1'\n"
+    concept, problems = validate_text(Path("concepts/demo.yaml"), spec)
+    assert concept is not None, problems
+    source = (CORPUS / "api_show_creation.py").read_text(encoding="utf-8").replace(
+        f"class {SCENE}(", f"class {concept.scene_class}(")
+    handed: list[str] = []
+    fixed, errors, rewrites = check_code(source, concept, runner=CountingRunner(), workdir=tmp_path,
+                                         dry_run=False, on_static_pass=handed.append)
+    assert errors == [] and rewrites and fixed != source
+    assert handed == [source, fixed]
+
+    handed.clear()
+    clean = fixed
+    check_code(clean, concept, runner=CountingRunner(), workdir=tmp_path / "again", dry_run=False,
+               on_static_pass=handed.append)
+    assert handed == [clean]  # nothing rewritten: handed on once

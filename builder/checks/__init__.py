@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from builder.checks.api_lint import lint_api
@@ -29,8 +29,14 @@ __all__ = ["CheckResult", "Diagnostic", "check_scene", "dry_run", "format_diagno
 
 
 def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, workdir: Path | None = None,
-                fix: bool = True, latex: bool = True, anchors: Sequence[str] = ()) -> CheckResult:
-    """Run the static steps in order, applying safe rewrites when fix; stop at the first step with errors."""
+                fix: bool = True, latex: bool = True, anchors: Sequence[str] = (),
+                on_safe: Callable[[str], None] | None = None) -> CheckResult:
+    """Run the static steps in order, applying safe rewrites when fix; stop at the first step with errors.
+
+    `on_safe` gets the source once the safety and contract steps passed it, unless the contract
+    step rewrote it (a rewrite is checked for safety again only at the end); the API and LaTeX
+    steps may still find errors or rewrite it.
+    """
     rewrites: list[str] = []
 
     tree, diags = check_syntax(source)
@@ -57,6 +63,8 @@ def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, 
     rewrites += done
     if _has_errors(diags):
         return CheckResult(source, diags, tuple(rewrites))
+    if on_safe is not None and not done:
+        on_safe(source)
     tree = _reparse(source, tree, done)
 
     try:

@@ -268,7 +268,9 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     `repair_anchors`). A preflight that ran out of time on a slow scene is a warning, not an
     error: the scene goes on to its render. Each scene of a multi-scene file (its chapters) is
     run, `workers` at a time. `facts`, when given, receives the preflight's summary (cost, estimate).
-    `on_static_pass` gets the fixed source once the static checks passed, before the preflight.
+    `on_static_pass` gets the source once the safety and contract steps passed it (the API and
+    LaTeX steps run on; the caller cancels what it started if they find errors), and again at
+    the end of the static checks if their rewrites changed it, before the preflight.
     """
     from builder.checks import check_scene
     from builder.checks.diagnostics import Diagnostic
@@ -279,13 +281,21 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     warm = WarmPreflight.start_for(code, workdir / "dry", runner=runner, env=env, cores=workers) \
         if dry_run else None
     try:
+        passed: list[str] = []  # the sources handed to on_static_pass
+
+        def safe(source: str) -> None:
+            passed.append(source)
+            if on_static_pass is not None:
+                on_static_pass(source)
+
         result = check_scene(code, scene_class=concept.scene_class, runner=runner, workdir=workdir,
-                             fix=True, latex=True, anchors=[a.latex for a in concept.anchors])
+                             fix=True, latex=True, anchors=[a.latex for a in concept.anchors],
+                             on_safe=safe)
         errors = [d for d in result.diagnostics if d.severity == "error"]
+        if not errors and passed[-1:] != [result.source]:
+            safe(result.source)  # the API or LaTeX step rewrote it: that source is the one to run
         if errors or not dry_run:
             return result.source, errors, list(result.rewrites)
-        if on_static_pass is not None:
-            on_static_pass(result.source)
         pre = preflight_scenes(result.source, scene_class=concept.scene_class, runner=runner,
                                workdir=workdir / "dry", env=env, policy=policy, tex_cache=tex_cache,
                                workers=workers, warm=warm)
