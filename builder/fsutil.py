@@ -215,3 +215,10 @@ def list_untrusted(root: Path, *, max_files: int = 10_000) -> list[str]:
                 return sorted(found)
         dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
     return sorted(found)
+
+
+def user_cache(name: str) -> Path:
+    """`~/.cache/mathreel/<name>` (under XDG_CACHE_HOME when set): what this user's builds
+    share across projects, all of it made by the host from trusted input."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "mathreel" / name

@@ -206,3 +206,49 @@ def test_user_override_of_the_card_changes_the_built_gallery(tmp_path: Path) -> 
     assert 'class="mr-card"' not in index
     assert 'class="mr-toolbar"' in index and 'data-count="3"' in index, "the rest is the default gallery"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index and X not in index
+
+
+LANGUAGE_PARTIALS = {"partials/language.html", "partials/languages/en.html"}
+
+
+def test_compiled_templates_are_kept_between_site_builds_and_an_edit_still_shows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin gives MkDocs' theme a template cache in the user's cache folder: a second
+    site build compiles no theme template, and an edited override is compiled again."""
+    from builder.build import build_site
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = make_project(tmp_path / "gallery", "tiny")
+    override = root / "site_overrides" / "partials" / "copyright.html"  # one of Material's partials
+    override.write_text('<p class="mine">first</p>\n', encoding="utf-8")
+    settings, mkdocs_config = load_settings(root / "mkdocs.yml", env={})
+    write_pages(settings, mkdocs_config)
+    compiled: list[str] = []
+    compile_real = Environment.compile
+
+    def compile_counting(self: Environment, source: str, name: str | None = None, *args: object,
+                         **kwargs: object) -> object:
+        if name and name.endswith(".html"):
+            compiled.append(name)
+        return compile_real(self, source, name, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Environment, "compile", compile_counting)
+    build_site(settings, mkdocs_config)
+    first = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "partials/copyright.html" in compiled and "main.html" in compiled
+    assert '<p class="mine">first</p>' in first
+    assert list((tmp_path / "cache" / "mathreel" / "jinja").glob("*/__jinja2_*"))
+
+    theme = set(compiled) - LANGUAGE_PARTIALS
+    compiled.clear()
+    settings, mkdocs_config = load_settings(root / "mkdocs.yml", env={})
+    build_site(settings, mkdocs_config)
+    # only Material's language partials, which it renders in an environment of its own
+    assert set(compiled) <= LANGUAGE_PARTIALS and len(theme) > 20
+    assert (root / "site" / "index.html").read_text(encoding="utf-8") == first
+
+    override.write_text('<p class="mine">edited</p>\n', encoding="utf-8")
+    settings, mkdocs_config = load_settings(root / "mkdocs.yml", env={})
+    build_site(settings, mkdocs_config)
+    assert set(compiled) - LANGUAGE_PARTIALS == {"partials/copyright.html"}
+    assert '<p class="mine">edited</p>' in (root / "site" / "index.html").read_text(encoding="utf-8")

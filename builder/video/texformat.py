@@ -28,6 +28,8 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+from builder.fsutil import user_cache
+
 log = logging.getLogger(__name__)
 
 #: The file beside a format that holds the preamble it was dumped from (what the child compares).
@@ -39,8 +41,7 @@ _LOCK = threading.Lock()
 
 def formats_dir() -> Path:
     """Where this user's formats live (XDG_CACHE_HOME, else ~/.cache)."""
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "mathreel" / "tex-formats"
+    return user_cache("tex-formats")
 
 
 def _engine(program: str = "latex") -> str | None:
