@@ -213,16 +213,14 @@ LANGUAGE_PARTIALS = {"partials/language.html", "partials/languages/en.html"}
 
 def test_compiled_templates_are_kept_between_site_builds_and_an_edit_still_shows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The plugin gives MkDocs' theme a template cache in the user's cache folder: a second
-    site build compiles no theme template, and an edited override is compiled again."""
+    """The plugin gives MkDocs' theme a template cache in the user's cache folder, and the pages
+    stage its own: a second build compiles no template, and an edited override is compiled again."""
     from builder.build import build_site
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     root = make_project(tmp_path / "gallery", "tiny")
     override = root / "site_overrides" / "partials" / "copyright.html"  # one of Material's partials
     override.write_text('<p class="mine">first</p>\n', encoding="utf-8")
-    settings, mkdocs_config = load_settings(root / "mkdocs.yml", env={})
-    write_pages(settings, mkdocs_config)
     compiled: list[str] = []
     compile_real = Environment.compile
 
@@ -233,22 +231,28 @@ def test_compiled_templates_are_kept_between_site_builds_and_an_edit_still_shows
         return compile_real(self, source, name, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(Environment, "compile", compile_counting)
-    build_site(settings, mkdocs_config)
+
+    def build() -> None:
+        settings, mkdocs_config = load_settings(root / "mkdocs.yml", env={})
+        write_pages(settings, mkdocs_config)  # the pages stage, without renders
+        build_site(settings, mkdocs_config)
+
+    build()
     first = (root / "site" / "index.html").read_text(encoding="utf-8")
-    assert "partials/copyright.html" in compiled and "main.html" in compiled
+    assert {"partials/copyright.html", "main.html", "partials/mathreel-card.html"} <= set(compiled)
     assert '<p class="mine">first</p>' in first
-    assert list((tmp_path / "cache" / "mathreel" / "jinja").glob("*/__jinja2_*"))
+    kept = tmp_path / "cache" / "mathreel" / "jinja"
+    assert list(kept.glob("*/__jinja2_*"))
+    assert len(list(kept.iterdir())) == 2  # the pages stage autoescapes, MkDocs does not: kept apart
 
     theme = set(compiled) - LANGUAGE_PARTIALS
     compiled.clear()
-    settings, mkdocs_config = load_settings(root / "mkdocs.yml", env={})
-    build_site(settings, mkdocs_config)
+    build()
     # only Material's language partials, which it renders in an environment of its own
     assert set(compiled) <= LANGUAGE_PARTIALS and len(theme) > 20
     assert (root / "site" / "index.html").read_text(encoding="utf-8") == first
 
     override.write_text('<p class="mine">edited</p>\n', encoding="utf-8")
-    settings, mkdocs_config = load_settings(root / "mkdocs.yml", env={})
-    build_site(settings, mkdocs_config)
+    build()
     assert set(compiled) - LANGUAGE_PARTIALS == {"partials/copyright.html"}
     assert '<p class="mine">edited</p>' in (root / "site" / "index.html").read_text(encoding="utf-8")

@@ -40,22 +40,21 @@ TEMPLATE = "partials/mathreel-{}.html"
 # --------------------------------------------------------------------------- templates
 
 
-def theme_env(mkdocs_config: MkDocsConfig, cache_dir: Path | None = None) -> Environment:
+def theme_env(mkdocs_config: MkDocsConfig, *, keep: bool = False) -> Environment:
     """The theme's Jinja environment, built as MkDocs builds it for its own templates.
 
     Its loader searches the theme's custom_dir (`site_overrides/`) before Material's
     templates, so a user's `partials/mathreel-card.html` there changes every card. Our
     templates declare autoescaping themselves; the environment autoescapes too, so a user's
     template that forgets to still escapes what the spec author or a model wrote. With
-    `cache_dir`, compiled templates are kept there (keyed by their source) for the next build.
+    `keep`, compiled templates are kept for the next build (builder.site.jinja_cache).
     """
     env = mkdocs_config.theme.get_env()
     env.autoescape = True
-    if cache_dir is not None:
-        from jinja2 import FileSystemBytecodeCache
+    if keep:
+        from builder.site.jinja_cache import keep_compiled
 
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        env.bytecode_cache = FileSystemBytecodeCache(str(cache_dir))
+        keep_compiled(env)
     return env
 
 

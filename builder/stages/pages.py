@@ -60,7 +60,7 @@ def write_pages(settings: Settings, mkdocs_config: Any) -> PagesWritten:
     for name in OWNED:
         _claim(docs / name)
     items, record = collect(settings)
-    env = theme_env(mkdocs_config, settings.cache_dir / "jinja")
+    env = theme_env(mkdocs_config, keep=True)
     titles = {item.slug: item.concept.title for item in items}
     summaries = {item.slug: item.concept.summary for item in items}
     backlinks: dict[str, list[str]] = {}
