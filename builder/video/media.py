@@ -1,4 +1,4 @@
-"""Reading rendered video with PyAV: duration, poster frame, storyboard frames."""
+"""Reading rendered video with PyAV: duration, poster frame, preview, storyboard frames."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -48,19 +48,40 @@ def probe(video: Path) -> VideoInfo:
 #: stretch again for each of the 36 frames a render takes (0.42 s against 0.15 s here, -ql).
 FORWARD_S = 2.0
 
+#: How frames are shrunk: libswscale's Lanczos straight from the decoded YUV, chroma at full
+#: width (as a full-size RGB copy had it). Within a level or two of that copy resized with
+#: Pillow's Lanczos (mean 0.15 of 255, 99th percentile 3, on a -ql Manim video) and 4x faster:
+#: the copy and the resize were most of the preview's time.
+SCALING = "LANCZOS"
 
-def extract_frames(video: Path, times: list[float]) -> list[tuple[float, object]]:
+
+def extract_frames(video: Path, times: list[float], *,
+                   width: int | None = None) -> list[tuple[float, object]]:
     """Decode the frame at or just after each time (seconds); returns (time, PIL image) pairs,
-    in time order."""
-    import av
+    in time order. `width` scales the images to that many pixels wide (None: as decoded)."""
+    return extract_frame_sets(video, [(times, width)])[0]
 
-    found: list[tuple[float, object]] = []
+
+def extract_frame_sets(video: Path, sets: Sequence[tuple[Sequence[float], int | None]]
+                       ) -> list[list[tuple[float, object]]]:
+    """extract_frames for several (times, width) sets in one decode pass: a list per set, as
+    extract_frames would return it for that set alone."""
+    import av
+    from av.video.reformatter import Interpolation, VideoReformatter
+
+    scaling = Interpolation[SCALING] | Interpolation.FULL_CHR_H_INT
+    found: list[list[tuple[float, object]]] = [[] for _ in sets]
+    # Every set's targets in one time order (stable, so a set's own order is kept).
+    targets = sorted(((target, index) for index, (times, _) in enumerate(sets) for target in times),
+                     key=lambda pair: pair[0])
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
         base = stream.time_base
         frames: Iterator[av.VideoFrame] = iter(())
         last: av.VideoFrame | None = None
-        for target in sorted(times):
+        images: dict[int | None, object] = {}  # the last frame's image at each width asked for
+        scalers: dict[int, VideoReformatter] = {}
+        for target, index in targets:
             if last is None or target - float(last.time or 0.0) > FORWARD_S:
                 # Seek to the keyframe before the target, then decode forward to it.
                 if base:
@@ -70,11 +91,24 @@ def extract_frames(video: Path, times: list[float]) -> list[tuple[float, object]
             # it was the first past an earlier target, so none lies between).
             if last is None or float(last.time or 0.0) < target - 1e-6:
                 for frame in frames:
-                    last = frame
+                    last, images = frame, {}
                     if float(frame.time or 0.0) >= target - 1e-6:
                         break
-            if last is not None:
-                found.append((float(last.time or 0.0), last.to_image()))  # type: ignore[no-untyped-call]
+            if last is None:
+                continue
+            width = sets[index][1]
+            if width not in images:
+                if width is None or width == last.width:
+                    images[width] = last.to_image()  # type: ignore[no-untyped-call]
+                else:
+                    # One reformatter per width: a frame's own one set up its Lanczos filter
+                    # again for every frame, half the cost of scaling it.
+                    height = max(1, round(last.height * width / last.width))
+                    scaler = scalers.setdefault(width, VideoReformatter())
+                    images[width] = scaler.reformat(
+                        last, width=width, height=height, format="rgb24",
+                        interpolation=scaling).to_image()  # type: ignore[no-untyped-call]
+            found[index].append((float(last.time or 0.0), images[width]))
     return found
 
 
@@ -90,29 +124,69 @@ def ink(image: object) -> float:
     return float(ImageStat.Stat(diff).mean[0]) / 255.0
 
 
-def choose_poster(video: Path, duration: float) -> object:
-    """The frame that shows the most, from the second half (where the story has built up)."""
+#: Width in pixels of the gallery preview's frames and of the storyboard's.
+PREVIEW_WIDTH = 320
+STORYBOARD_WIDTH = 640
+
+
+# The poster, preview and storyboard: the times each wants and what each makes of its frames; a
+# render decodes its video once for all three (read_stills).
+
+
+@dataclass(frozen=True)
+class Stills:
+    """The (time, PIL image) frames of a video that its poster, preview and storyboard use."""
+
+    poster: list[tuple[float, object]]
+    preview: list[tuple[float, object]]
+    storyboard: list[tuple[float, object]]
+
+
+def read_stills(video: Path, duration: float) -> Stills:
+    """The poster's, preview's and storyboard's frames in one decode pass (three passes took
+    2.5x the decoding: each of them reads most of the video)."""
+    poster, preview, storyboard = extract_frame_sets(video, [
+        (poster_times(duration), None),
+        (preview_times(duration), PREVIEW_WIDTH),
+        (storyboard_times(duration), STORYBOARD_WIDTH)])
+    return Stills(poster=poster, preview=preview, storyboard=storyboard)
+
+
+def poster_times(duration: float) -> list[float]:
+    """Where the poster candidates are: spread over the second half."""
     if duration <= 0:
         duration = 1.0
-    times = [duration * f for f in (0.5, 0.6, 0.7, 0.8, 0.88, 0.95)]
-    frames = extract_frames(video, times)
+    return [duration * f for f in (0.5, 0.6, 0.7, 0.8, 0.88, 0.95)]
+
+
+def preview_times(duration: float, frames: int = 24) -> list[float]:
+    """The preview's frames: the middles of `frames` equal stretches of the video."""
+    count = max(2, frames)
+    return [duration * (i + 0.5) / count for i in range(count)]
+
+
+def storyboard_times(duration: float, count: int = 6) -> list[float]:
+    """The storyboard's frames: from a tenth of the way in to near the end."""
+    return [duration * (0.1 + 0.85 * i / max(1, count - 1)) for i in range(count)]
+
+
+def pick_poster(video: Path, frames: list[tuple[float, object]]) -> object:
+    """The candidate frame with the most ink (`video` names the file in the error)."""
     if not frames:
         raise ValueError(f"{video} has no decodable frames")
     return max(frames, key=lambda pair: ink(pair[1]))[1]
 
 
-def make_preview(video: Path, duration: float, dest: Path, *, frames: int = 24, width: int = 320,
-                 fps: int = 8) -> int:
-    """An animated WebP that skims the whole video in a few seconds; returns its size in bytes."""
+def write_preview(video: Path, frames: list[tuple[float, object]], dest: Path, *,
+                  fps: int = 8) -> int:
+    """Write the frames (already at the preview's width) as a looping animated WebP; returns its
+    size in bytes."""
     from PIL import Image
 
-    count = max(2, frames)
-    times = [duration * (i + 0.5) / count for i in range(count)]
     images = []
-    for _, image in extract_frames(video, times):
+    for _, image in frames:
         assert isinstance(image, Image.Image)
-        height = round(image.height * width / image.width)
-        images.append(image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS))
+        images.append(image.convert("RGB"))
     if not images:
         raise ValueError(f"{video} has no decodable frames")
     images[0].save(dest, format="WEBP", save_all=True, append_images=images[1:],
@@ -120,19 +194,17 @@ def make_preview(video: Path, duration: float, dest: Path, *, frames: int = 24, 
     return dest.stat().st_size
 
 
-def make_storyboard(video: Path, duration: float, folder: Path, *, count: int = 6,
-                    width: int = 640) -> list[tuple[str, float]]:
-    """Frames spread over the video for the notes' storyboard: (file under `folder`'s parent, time)."""
+def write_storyboard(frames: list[tuple[float, object]], folder: Path) -> list[tuple[str, float]]:
+    """Save the frames (already at the storyboard's width) as numbered PNGs in `folder`; returns
+    (file under `folder`'s parent, time) for each."""
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
-    times = [duration * (0.1 + 0.85 * i / max(1, count - 1)) for i in range(count)]
     board: list[tuple[str, float]] = []
-    for index, (time, image) in enumerate(extract_frames(video, times), start=1):
+    for index, (time, image) in enumerate(frames, start=1):
         assert isinstance(image, Image.Image)
-        height = round(image.height * width / image.width)
         name = f"frame-{index:02d}.png"
-        image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS).save(folder / name)
+        image.convert("RGB").save(folder / name)
         board.append((f"storyboard/{name}", round(time, 2)))
     return board
 
