@@ -87,18 +87,24 @@ def staging_dir(final: Path, *, kill_points: tuple[str, str] = PUBLISH_POINTS) -
     tmp.chmod(0o755)
     try:
         yield tmp
-        old: Path | None = None
-        checkpoint(kill_points[0])
-        if final.exists():
-            old = final.with_name(f".{final.name}.old-{os.getpid()}")
-            os.rename(final, old)
-        checkpoint(kill_points[1])
-        os.rename(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        publish_staged(tmp, final, kill_points=kill_points)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def publish_staged(tmp: Path, final: Path, *, kill_points: tuple[str, str] = PUBLISH_POINTS) -> None:
+    """Put a finished staging folder (a `.partial` beside `final`) in `final`'s place, in one
+    rename; the caller removes `tmp` if this raises (staging_dir does)."""
+    old: Path | None = None
+    checkpoint(kill_points[0])
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.rename(final, old)
+    checkpoint(kill_points[1])
+    os.rename(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def sweep_partials(root: Path) -> int:

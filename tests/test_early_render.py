@@ -108,3 +108,80 @@ def test_early_renders_run_at_most_limit_at_once(tmp_path: Path, early: EarlyRen
     early.start("demo", quick)  # the place is free again
     assert early.take("demo", quick.key) is not None
     assert _published(tmp_path) == [quick.key]
+
+
+# -- warm children: started before the scene is known ----------------------------------------
+
+
+def _waits(runner: CountingRunner) -> list[tuple[str, ...]]:
+    """The Manim runs started warm (waiting for their scene)."""
+    return [args for args in runner.manim_runs() if "--mathreel-wait" in args]
+
+
+@pytest.mark.integration
+def test_a_warm_child_renders_the_job_handed_to_it(tmp_path: Path, early: EarlyRenders) -> None:
+    job = render_job("demo", QUICK, "Demo", "l", "cairo")
+    assert early.prewarm("demo", job)
+    time.sleep(0.5)  # Manim loads; no scene is in its folder yet
+    (stage,) = (tmp_path / "render").iterdir()
+    assert stage.name.startswith(".warm-") and not (stage / "work" / "scene.py").exists()
+    early.start("demo", job)
+    output = early.take("demo", job.key)
+    assert output is not None and output.video.is_file() and output.poster.is_file()
+    assert output.info.quality == "l" and output.storyboard()
+    assert _published(tmp_path) == [job.key]  # the warm folder became the published entry
+    runner = early.runner
+    assert isinstance(runner, CountingRunner)
+    assert runner.renders() == 1 and len(_waits(runner)) == 1  # the one run was the warm child
+    assert not (output.folder / "work").exists()  # nothing the scene left beside the video
+
+
+@pytest.mark.integration
+def test_a_warm_child_that_does_not_fit_is_let_go_and_the_render_runs_cold(
+        tmp_path: Path, early: EarlyRenders) -> None:
+    guess, job = render_job("demo", QUICK, "Demo", "l", "cairo"), render_job("demo", QUICK, "Demo", "m", "cairo")
+    assert early.prewarm("demo", guess)
+    early.start("demo", job)  # another quality than the answer first suggested
+    output = early.take("demo", job.key)
+    assert output is not None and output.info.quality == "m"
+    assert _published(tmp_path) == [job.key]
+    runner = early.runner
+    assert isinstance(runner, CountingRunner)
+    assert len(_waits(runner)) == 1 and len(runner.manim_runs()) == 2
+
+
+@pytest.mark.integration
+def test_a_warm_child_is_let_go_without_its_scene_and_holds_a_place_until_then(
+        tmp_path: Path, early: EarlyRenders) -> None:
+    job, other = render_job("demo", QUICK, "Demo", "l", "cairo"), render_job("other", QUICK, "Demo", "l", "cairo")
+    assert early.prewarm("demo", job)
+    assert not early.prewarm("other", other)  # one place (limit 1), held by the warm child
+    early.start("other", other)
+    assert early.take("other", other.key) is None
+    began = time.monotonic()
+    early.cancel("demo")  # the static checks failed: the scene never reaches the child
+    assert time.monotonic() - began < 10
+    assert _published(tmp_path) == []
+    assert early.prewarm("other", other)  # the place is free again
+    early.close()  # the build ended before its checks did
+    assert _published(tmp_path) == []
+
+
+@pytest.mark.integration
+def test_a_warm_render_that_fails_on_the_scene_reports_it_and_one_cancelled_publishes_nothing(
+        tmp_path: Path, early: EarlyRenders) -> None:
+    broken = render_job("broken", BROKEN, "Demo", "l", "cairo")
+    assert early.prewarm("broken", broken)
+    early.start("broken", broken)
+    with pytest.raises(RenderError, match="IndexError"):
+        early.take("broken", broken.key)
+    assert _published(tmp_path) == []
+
+    long = render_job("long", LONG, "Demo", "l", "cairo")
+    assert early.prewarm("long", long)
+    early.start("long", long)
+    time.sleep(3)  # Manim is drawing by now
+    began = time.monotonic()
+    assert early.take("long", "another key") is None  # the render stage wants another render
+    assert time.monotonic() - began < 10
+    assert _published(tmp_path) == []

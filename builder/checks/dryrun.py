@@ -232,9 +232,15 @@ class WarmPreflight:
         self._thread.join()
 
     def _hand_over(self, handover: dict[str, Any]) -> None:
-        partial = self.workdir / (HANDOVER_JSON + ".tmp")
-        partial.write_text(json.dumps(handover), encoding="utf-8")
-        partial.replace(self.workdir / HANDOVER_JSON)  # the child sees all of it or nothing
+        hand_over(self.workdir, handover)
+
+
+def hand_over(workdir: Path, handover: dict[str, Any]) -> None:
+    """Tell a warm child what to run ({"scene": class, ...}), or that it is not needed
+    ({"scene": None}): layout_hook.py waits for this file."""
+    partial = workdir / (HANDOVER_JSON + ".tmp")
+    partial.write_text(json.dumps(handover), encoding="utf-8")
+    partial.replace(workdir / HANDOVER_JSON)  # the child sees all of it or nothing
 
 
 def _prepare(workdir: Path) -> None:

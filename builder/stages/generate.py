@@ -260,7 +260,8 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
                dry_run: bool = True, layout: bool = False, repair_anchors: bool = False,
                policy: Policy = SANDBOXED, facts: dict[str, Any] | None = None,
                tex_cache: Path | None = None, workers: int = 1,
-               on_static_pass: Callable[[str], None] | None = None) -> tuple[str, list[Any], list[str]]:
+               on_static_pass: Callable[[str], None] | None = None,
+               warm_preflight: bool = True) -> tuple[str, list[Any], list[str]]:
     """The check ladder on model code: (fixed code, error diagnostics, rewrites applied).
 
     One cheap preflight run yields run-time errors, layout warnings (sent back only when
@@ -271,6 +272,8 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     `on_static_pass` gets the source once the safety and contract steps passed it (the API and
     LaTeX steps run on; the caller cancels what it started if they find errors), and again at
     the end of the static checks if their rewrites changed it, before the preflight.
+    `warm_preflight` False runs the preflight cold (the build's warm render child loads Manim
+    beside the static checks instead).
     """
     from builder.checks import check_scene
     from builder.checks.diagnostics import Diagnostic
@@ -279,7 +282,7 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     env = scrubbed_env(workdir / "home")
     # The preflight child of a one-scene answer loads Manim while the static checks run here.
     warm = WarmPreflight.start_for(code, workdir / "dry", runner=runner, env=env, cores=workers) \
-        if dry_run else None
+        if dry_run and warm_preflight else None
     try:
         passed: list[str] = []  # the sources handed to on_static_pass
 
@@ -340,6 +343,16 @@ def early_job(concept: Concept, settings: Settings, source: str) -> RenderJob | 
                       trusted=False, policy=settings.policy)
 
 
+def _prewarm(early: EarlyRenders, concept: Concept, settings: Settings, code: str) -> bool:
+    """Start the child of the answer's early render before its checks (nothing of the scene
+    reaches it until they passed); True when one started."""
+    from builder.checks.syntax import check_syntax
+
+    tree, _ = check_syntax(code)
+    job = early_job(concept, settings, code) if tree is not None else None
+    return job is not None and early.prewarm(concept.slug, job)
+
+
 def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, runner: Runner,
                          env: Mapping[str, str], on_progress: ProgressHook | None = None,
                          slots: Slots | None = None, early: EarlyRenders | None = None) -> Repaired:
@@ -380,6 +393,10 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
             step_started = time.monotonic()
             facts: dict[str, Any] = {}
             with _slot(slots, "check"):
+                # The early render's child loads Manim beside the static checks (in place of
+                # the preflight's: two children loading Manim beside the checks would share two
+                # cores three ways); the preflight then runs cold beside the render.
+                warmed = early is not None and _prewarm(early, concept, settings, generation.code)
                 try:
                     code, errors, applied = check_code(generation.code, concept, runner=runner,
                                                        workdir=Path(tmp) / f"attempt-{number}",
@@ -388,7 +405,8 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
                                                        policy=settings.policy, facts=facts,
                                                        tex_cache=settings.tex_dir,
                                                        workers=settings.effective_jobs(),
-                                                       on_static_pass=start_early)
+                                                       on_static_pass=start_early,
+                                                       warm_preflight=not warmed)
                 except BaseException:
                     if early is not None:
                         early.cancel(concept.slug)

@@ -166,7 +166,9 @@ def _render_one(ctx: BuildContext, concept: Concept, entry: SceneEntry, scene_cl
     """Render a one-scene concept; OpenGL falls back to Cairo (remembered, so tried once)."""
     render_dir = ctx.settings.render_dir
     job = _job(ctx, concept.slug, entry, scene_class, quality, decision.renderer)
-    output = cached_render(render_dir, job.key)
+    # An early render of this job (below) may be published by now: it is this build's, not cached.
+    early = ctx.early is not None and ctx.early.holds(concept.slug, job.key)
+    output = None if early else cached_render(render_dir, job.key)
     old_fallback = previous.render.renderer.fallback if previous and previous.render else ""
     if output is None and job.renderer == "opengl" and old_fallback:
         # OpenGL failed before for this scene: its Cairo fallback is cached.

@@ -36,8 +36,8 @@ HANDED_OVER = threading.Event()
 
 
 def _watch_for_handover():
-    # A warm preflight reads the host's hand-over as soon as it appears, even while Manim still
-    # loads: told it is not needed (the static checks failed), it leaves at once, writing nothing.
+    # A warm run reads the host's hand-over as soon as it appears, even while Manim still loads:
+    # told it is not needed (the static checks failed), it leaves at once, writing nothing.
     while True:
         try:
             with open("handover.json", encoding="utf-8") as handle:
@@ -52,7 +52,7 @@ def _watch_for_handover():
         return
 
 
-if sys.argv[1:3] == ["--mathreel-preflight", "--mathreel-wait"]:
+if "--mathreel-wait" in sys.argv[1:3]:
     threading.Thread(target=_watch_for_handover, daemon=True, name="mathreel-handover").start()
 
 from manim import Scene, ThreeDScene
@@ -72,11 +72,12 @@ PREFLIGHT_FLAG = "--mathreel-preflight"
 PREFLIGHT = len(sys.argv) > 1 and sys.argv[1] == PREFLIGHT_FLAG
 if PREFLIGHT:
     del sys.argv[1]
-#: A warm preflight (`--mathreel-preflight --mathreel-wait`) starts before its scene is known:
-#: Python, the guard and Manim load while the host runs the static checks, then it waits for
-#: handover.json ({"scene": class, "budget_s": seconds}, or {"scene": null}: not needed).
+#: A warm run (`[--mathreel-preflight] --mathreel-wait`, a preflight or a render) starts before
+#: its scene is known: Python, the guard and Manim load while the host runs the static checks,
+#: then it waits for handover.json ({"scene": class, "budget_s": seconds (preflight only)}, or
+#: {"scene": null}: not needed).
 WAIT_FLAG = "--mathreel-wait"
-WAIT = PREFLIGHT and len(sys.argv) > 1 and sys.argv[1] == WAIT_FLAG
+WAIT = len(sys.argv) > 1 and sys.argv[1] == WAIT_FLAG
 if WAIT:
     del sys.argv[1]
 WAIT_S = 300

@@ -25,8 +25,8 @@ from builder.fsutil import (
 )
 from builder.keys import make_key, sha256_text
 from builder.record import Frame, RenderInfo, read_render_info, write_render_info
-from builder.runner import Runner, run
-from builder.sandbox import SANDBOXED, SCENE_LIMITS, Policy, SandboxUnavailable, run_manim
+from builder.runner import Limits, Runner, run
+from builder.sandbox import SANDBOXED, SCENE_LIMITS, ManimRun, Policy, SandboxUnavailable, run_manim
 from builder.settings import QUALITY_FLAGS
 from builder.video.chapters import Chapter, chapters_vtt, read_sections
 
@@ -236,35 +236,57 @@ def plan_quality(estimate: dict[str, float], quality: str, budget: float, *,
 
 def manim_args(job: RenderJob, work: Path, *extra: str) -> list[str]:
     """Manim's command line for a job (what follows `manim`), run inside `work`."""
+    return [*manim_flags(job.quality, job.renderer, *extra), "scene.py", job.scene_class]
+
+
+def manim_flags(quality: str, renderer: str, *extra: str) -> list[str]:
+    """A render's command line before the file and the scene (a warm render learns the scene
+    at its hand-over)."""
     # Paths relative to the work folder: TeX in paranoid mode refuses absolute paths and any
     # path through a dot folder (`.cache/`), so the child never names one.
-    argv = ["render", f"-q{job.quality}", "--progress_bar", "none",
+    argv = ["render", f"-q{quality}", "--progress_bar", "none",
             "--disable_caching", "--media_dir", "media"]
-    if job.renderer == "opengl":
+    if renderer == "opengl":
         argv += ["--renderer=opengl", "--format", "mp4"]
-    return [*argv, *extra, "scene.py", job.scene_class]
+    return [*argv, *extra]
+
+
+def render_extra(source: str) -> tuple[str, ...]:
+    """Manim flags a scene's source asks for: its section index when it marks chapters."""
+    return ("--save_sections",) if uses_sections(source) else ()
 
 
 def prepare_work(job: RenderJob, work: Path, tex_dir: Path) -> tuple[Path, dict[str, str]]:
     """Lay out a render's work folder (scene, manim.cfg, TeX cache); return (private tex, env)."""
+    private_tex, env = prepare_folder(work, job.renderer)
+    write_scene(work, job.source, job.scene_class)
+    return private_tex, env
+
+
+def prepare_folder(work: Path, renderer: str) -> tuple[Path, dict[str, str]]:
+    """A render's work folder before its scene (manim.cfg, private TeX folder); (that folder, env)."""
     work.mkdir(parents=True, exist_ok=True)
-    (work / "scene.py").write_text(job.source, encoding="utf-8")
     private_tex = work / "Tex"
     private_tex.mkdir(parents=True, exist_ok=True)
     (work / "manim.cfg").write_text(
         "[CLI]\nnotify_outdated_version = False\ntex_dir = Tex\n", encoding="utf-8")
+    env = scrubbed_env(work / "home")
+    if renderer == "opengl":
+        from builder.video.xserver import display
+
+        env["DISPLAY"] = display()
+    return private_tex, env
+
+
+def write_scene(work: Path, source: str, scene_class: str) -> None:
+    """The scene into its work folder, with the formulas to compile first."""
+    (work / "scene.py").write_text(source, encoding="utf-8")
     # The formulas known from the source are compiled in one batch before construct runs, as in
     # the preflight (those already in the TeX cache are left out): a render that starts beside
     # the preflight, or of a scene never preflighted, finds few of them compiled.
     from builder.checks.dryrun import write_tex_batch
 
-    write_tex_batch(work, job.source, job.scene_class)
-    env = scrubbed_env(work / "home")
-    if job.renderer == "opengl":
-        from builder.video.xserver import display
-
-        env["DISPLAY"] = display()
-    return private_tex, env
+    write_tex_batch(work, source, scene_class)
 
 
 def cached_render(render_dir: Path, key: str) -> RenderOutput | None:
@@ -368,8 +390,6 @@ def render_scene(job: RenderJob, *, render_dir: Path, tex_dir: Path, timeout: fl
 def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
                 runner: Runner = run) -> None:
     """Render into an empty folder: video, poster, preview, storyboard and render.json."""
-    from builder.video.media import pick_poster, probe, read_stills, write_preview, write_storyboard
-
     work = stage / "work"
     try:
         private_tex, env = prepare_work(job, work, tex_dir)
@@ -377,21 +397,38 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
         raise RenderError(f"cannot render {job.slug} with {job.renderer}: {exc}") from exc
     shared_tex = tex_cache_for(tex_dir, job.source, trusted=job.trusted)
     started = time.monotonic()
-    extra = ("--save_sections",) if uses_sections(job.source) else ()
     try:
-        ran = run_manim(manim_args(job, work, *extra), work, runner=runner, env=env, timeout=timeout,
-                        limits=replace(SCENE_LIMITS, cpu_seconds=int(timeout * 2) + 60),
-                        x11=job.renderer == "opengl", trusted=job.trusted, policy=job.policy,
-                        tex_cache=shared_tex)
-    except ToolTimeout as exc:
-        raise RenderError(f"the render of {job.slug} ran past {timeout:.0f} s and was stopped; "
-                          f"shorten the scene or raise `render_timeout` in mkdocs.yml") from exc
-    except SandboxUnavailable as exc:
-        raise RenderError(f"{job.slug}: {exc}") from exc
-    except ToolError as exc:
-        raise RenderError(f"could not start Manim for {job.slug}: {exc}") from exc
+        ran = run_manim(manim_args(job, work, *render_extra(job.source)), work, runner=runner, env=env,
+                        timeout=timeout, limits=render_limits(timeout), x11=job.renderer == "opengl",
+                        trusted=job.trusted, policy=job.policy, tex_cache=shared_tex)
+    except (ToolError, SandboxUnavailable) as exc:
+        raise render_failure(job, exc, timeout) from exc
+    finish_render(job, stage, ran, time.monotonic() - started, private_tex, shared_tex)
+
+
+def render_limits(timeout: float) -> Limits:
+    """A render child's limits: the scene's, with CPU time for `timeout` seconds on two cores."""
+    return replace(SCENE_LIMITS, cpu_seconds=int(timeout * 2) + 60)
+
+
+def render_failure(job: RenderJob, exc: ToolError | SandboxUnavailable, timeout: float) -> RenderError:
+    """What a render that could not run to its end tells the user."""
+    if isinstance(exc, ToolTimeout):
+        return RenderError(f"the render of {job.slug} ran past {timeout:.0f} s and was stopped; "
+                           f"shorten the scene or raise `render_timeout` in mkdocs.yml")
+    if isinstance(exc, SandboxUnavailable):
+        return RenderError(f"{job.slug}: {exc}")
+    return RenderError(f"could not start Manim for {job.slug}: {exc}")
+
+
+def finish_render(job: RenderJob, stage: Path, ran: ManimRun, seconds: float, private_tex: Path,
+                  shared_tex: Path) -> None:
+    """After the child: take its video (trusting nothing else it left), make the poster, preview
+    and storyboard, publish its new formulas, write render.json; the work folder goes."""
+    from builder.video.media import pick_poster, probe, read_stills, write_preview, write_storyboard
+
+    work = stage / "work"
     done = ran.completed
-    seconds = time.monotonic() - started
     output = done.stdout + "\n" + done.stderr
     if done.returncode != 0:
         raise RenderError(f"Manim failed on {job.slug}:\n{summarize_failure(output)}")
@@ -424,7 +461,7 @@ def render_into(job: RenderJob, stage: Path, *, tex_dir: Path, timeout: float,
                 raise RenderError(f"the OpenGL render of {job.slug} is blank (no mobject drawn)")
     layout = read_layout(work, LAYOUT_JSON)
     seen = read_seen(work)
-    chapters = _section_chapters(job, work) if extra else []
+    chapters = _section_chapters(job, work) if uses_sections(job.source) else []
     publish_tex(work, private_tex, shared_tex)
     shutil.rmtree(work)
     if len(chapters) > 1:
