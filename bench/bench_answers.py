@@ -310,10 +310,11 @@ def first_build(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
                    "manim -ql": [float(r["manim -ql s"]) for r in part]},
             note=f"renderer(s) mathreel chose: {', '.join(renderers)}"
                  + ("" if statistics.median(ratios) <= goal else
-                    "; on the way to the page the build also pays the answer's static checks (the "
-                    "host imports Manim for them), then the render child's own Manim import (the "
-                    "render starts once the checks pass, beside the preflight run), the notes PDF "
-                    "and the site")))
+                    "; on the way to the page the build also pays the answer's safety check (the "
+                    "host imports Manim for it; the render child loads Manim meanwhile and starts "
+                    "drawing once it passes, beside the API and LaTeX checks and the preflight "
+                    "run, which share the two cores with it), the poster, preview and storyboard, "
+                    "the notes PDF and the site")))
     if len(timed) < len(rows):
         result["notes"].append("Not in the figures (not published as written; see `error`): "
                                + ", ".join(r["file"] for r in rows if not r["published as written"]) + ".")

@@ -121,7 +121,8 @@ def _waits(runner: CountingRunner) -> list[tuple[str, ...]]:
 @pytest.mark.integration
 def test_a_warm_child_renders_the_job_handed_to_it(tmp_path: Path, early: EarlyRenders) -> None:
     job = render_job("demo", QUICK, "Demo", "l", "cairo")
-    assert early.prewarm("demo", job)
+    assert early.prewarm("demo", "l", "cairo")
+    assert early.prewarm("demo", "l", "cairo")  # the same flags: the same child
     time.sleep(0.5)  # Manim loads; no scene is in its folder yet
     (stage,) = (tmp_path / "render").iterdir()
     assert stage.name.startswith(".warm-") and not (stage / "work" / "scene.py").exists()
@@ -140,7 +141,7 @@ def test_a_warm_child_renders_the_job_handed_to_it(tmp_path: Path, early: EarlyR
 def test_a_warm_child_that_does_not_fit_is_let_go_and_the_render_runs_cold(
         tmp_path: Path, early: EarlyRenders) -> None:
     guess, job = render_job("demo", QUICK, "Demo", "l", "cairo"), render_job("demo", QUICK, "Demo", "m", "cairo")
-    assert early.prewarm("demo", guess)
+    assert early.prewarm("demo", guess.quality, guess.renderer)
     early.start("demo", job)  # another quality than the answer first suggested
     output = early.take("demo", job.key)
     assert output is not None and output.info.quality == "m"
@@ -153,16 +154,16 @@ def test_a_warm_child_that_does_not_fit_is_let_go_and_the_render_runs_cold(
 @pytest.mark.integration
 def test_a_warm_child_is_let_go_without_its_scene_and_holds_a_place_until_then(
         tmp_path: Path, early: EarlyRenders) -> None:
-    job, other = render_job("demo", QUICK, "Demo", "l", "cairo"), render_job("other", QUICK, "Demo", "l", "cairo")
-    assert early.prewarm("demo", job)
-    assert not early.prewarm("other", other)  # one place (limit 1), held by the warm child
-    early.start("other", other)
+    other = render_job("other", QUICK, "Demo", "m", "cairo")
+    assert early.prewarm("demo", "l", "cairo")
+    assert not early.prewarm("other", "m", "cairo")  # one place (limit 1), held by the warm child
+    early.start("other", other)  # no place, and the waiting child does not fit
     assert early.take("other", other.key) is None
     began = time.monotonic()
     early.cancel("demo")  # the static checks failed: the scene never reaches the child
     assert time.monotonic() - began < 10
     assert _published(tmp_path) == []
-    assert early.prewarm("other", other)  # the place is free again
+    assert early.prewarm("other", "l", "cairo")  # the place is free again
     early.close()  # the build ended before its checks did
     assert _published(tmp_path) == []
 
@@ -171,17 +172,34 @@ def test_a_warm_child_is_let_go_without_its_scene_and_holds_a_place_until_then(
 def test_a_warm_render_that_fails_on_the_scene_reports_it_and_one_cancelled_publishes_nothing(
         tmp_path: Path, early: EarlyRenders) -> None:
     broken = render_job("broken", BROKEN, "Demo", "l", "cairo")
-    assert early.prewarm("broken", broken)
+    assert early.prewarm("broken", "l", "cairo")
     early.start("broken", broken)
     with pytest.raises(RenderError, match="IndexError"):
         early.take("broken", broken.key)
     assert _published(tmp_path) == []
 
     long = render_job("long", LONG, "Demo", "l", "cairo")
-    assert early.prewarm("long", long)
+    assert early.prewarm("long", "l", "cairo")
     early.start("long", long)
     time.sleep(3)  # Manim is drawing by now
     began = time.monotonic()
     assert early.take("long", "another key") is None  # the render stage wants another render
     assert time.monotonic() - began < 10
     assert _published(tmp_path) == []
+
+
+@pytest.mark.integration
+def test_a_waiting_child_renders_whichever_answer_passes_first(tmp_path: Path, early: EarlyRenders) -> None:
+    # The child one concept started before its model answered renders another concept's scene
+    # whose checks passed first (same flags); the first concept starts another when it can.
+    assert early.prewarm("waiting", "l", "cairo")
+    job = render_job("first", QUICK, "Demo", "l", "cairo")
+    early.start("first", job)
+    output = early.take("first", job.key)
+    assert output is not None and _published(tmp_path) == [job.key]
+    runner = early.runner
+    assert isinstance(runner, CountingRunner)
+    assert len(runner.manim_runs()) == 1 and len(_waits(runner)) == 1
+    assert early.prewarm("waiting", "l", "cairo")  # its own, now that the place is free
+    early.close()
+    assert _published(tmp_path) == [job.key]

@@ -88,6 +88,9 @@ def test_model_scenes_are_generated_cached_and_regenerated_on_change(
     # it, and made no other render of that scene.
     assert len(RENDERS_STARTED) == 2 and min(RENDERS_STARTED) < max(first_progress.generated), \
         (RENDERS_STARTED, first_progress.generated)
+    # One of them in a child that loaded Manim while the model answered (it waits for its scene).
+    assert [args for args in first_runner.manim_runs() if args[0] == "--mathreel-wait"], \
+        first_runner.manim_runs()
     # the prompt carries every anchor verbatim (LaTeX anchoring)
     prompts = " ".join(r.prompt for r in model_env.requests)
     assert r"\sum_{n=0}^{\infty} r^n = \frac{1}{1-r}" in prompts

@@ -343,14 +343,21 @@ def early_job(concept: Concept, settings: Settings, source: str) -> RenderJob | 
                       trusted=False, policy=settings.policy)
 
 
-def _prewarm(early: EarlyRenders, concept: Concept, settings: Settings, code: str) -> bool:
-    """Start the child of the answer's early render before its checks (nothing of the scene
-    reaches it until they passed); True when one started."""
+def _prewarm(early: EarlyRenders, concept: Concept, settings: Settings, code: str | None = None) -> bool:
+    """Have the child of the concept's early render load Manim now (nothing of a scene reaches
+    it until the answer's checks passed): before the model call, with the flags the concept
+    suggests; once the answer is in, with the flags its render will need. True when one waits."""
     from builder.checks.syntax import check_syntax
+    from builder.video.render import render_extra
 
+    quality = concept.scene.quality or settings.quality
+    if code is None:
+        wanted = concept.scene.renderer or settings.renderer
+        renderer = wanted if wanted in ("cairo", "opengl") else "opengl" if concept.scene.three_d else "cairo"
+        return early.prewarm(concept.slug, quality, renderer)
     tree, _ = check_syntax(code)
     job = early_job(concept, settings, code) if tree is not None else None
-    return job is not None and early.prewarm(concept.slug, job)
+    return job is not None and early.prewarm(concept.slug, job.quality, job.renderer, render_extra(job.source))
 
 
 def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, runner: Runner,
@@ -371,6 +378,8 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
     tokens = {"prompt": 0, "completion": 0, "reasoning": 0}
     rewrites: list[str] = []
     previous: str | None = None
+    if early is not None:
+        _prewarm(early, concept, settings)  # Manim loads while the model answers
     with _slot(slots, "model"):
         generation = generate(concept, model, manim_version=version, env=env, on_progress=hook)
     notes, reasoning = generation.notes, generation.reasoning
@@ -433,6 +442,8 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
             previous = diagnosis
             if number == max_attempts:
                 break
+            if early is not None:
+                _prewarm(early, concept, settings)
             with _slot(slots, "model"):
                 generation = repair(concept, model, manim_version=version, code=code,
                                     diagnostics=diagnosis, attempt=number + 1, env=env,

@@ -56,20 +56,19 @@ class WarmRender:
     """A render child started before its scene is known; `render` hands the scene over, `cancel`
     lets it go (killed, its folder removed; before the hand-over it leaves by itself).
 
-    Its flags (quality, renderer, sections) are fixed at the start, from the answer as it came;
-    a job that needs others does not `fit` it. It reads no gallery TeX cache (which part a run
+    Its flags (quality, renderer, sections) are fixed at the start, from the concept and the
+    answer as far as they are known; a job that needs others does not `fit` it. It reads no gallery TeX cache (which part a run
     reads depends on the final source); the formulas it compiles are published into the
     source's part after the run, as a render publishes them.
     """
 
-    #: Longest the child waits for its hand-over (layout_hook.WAIT_S).
-    WAIT_S = 300
+    def __init__(self, render_dir: Path, *, quality: str, renderer: str, extra: tuple[str, ...] = (),
+                 timeout: float, runner: Runner) -> None:
+        from builder.checks.dryrun import WAIT_FLAG, WarmPreflight
 
-    def __init__(self, render_dir: Path, *, quality: str, renderer: str, sections: bool, timeout: float,
-                 runner: Runner) -> None:
-        from builder.checks.dryrun import WAIT_FLAG
-
-        self.quality, self.renderer, self.sections, self.timeout = quality, renderer, sections, timeout
+        #: What the child was started with: quality, renderer, and the flags a source asks for.
+        self.flags = (quality, renderer, extra)
+        self.timeout = timeout
         render_dir.mkdir(parents=True, exist_ok=True)
         # Beside the published renders, named as a staging folder: a killed build's is swept.
         self.stage = Path(tempfile.mkdtemp(prefix=".warm-", suffix=".partial", dir=render_dir))
@@ -83,14 +82,14 @@ class WarmRender:
         except BaseException:
             shutil.rmtree(self.stage, ignore_errors=True)
             raise
-        args = [WAIT_FLAG, *manim_flags(quality, renderer, *(("--save_sections",) if sections else ())),
-                "scene.py"]
+        args = [WAIT_FLAG, *manim_flags(quality, renderer, *extra), "scene.py"]
+        wait_s = WarmPreflight.WAIT_S  # the longest a child waits for its hand-over (layout_hook.py)
 
         def start() -> None:
             with self.scope:
                 try:
                     self._outcome.append(run_manim(
-                        args, self.work, runner=runner, env=env, timeout=timeout + self.WAIT_S + 10,
+                        args, self.work, runner=runner, env=env, timeout=timeout + wait_s + 10,
                         limits=render_limits(timeout), x11=renderer == "opengl"))
                 except BaseException as exc:  # handed to render(), which reports it
                     self._outcome.append(exc)
@@ -100,11 +99,8 @@ class WarmRender:
 
     def fits(self, job: RenderJob) -> bool:
         """Can this child render `job` (same flags; a model's scene, so fully sandboxed)?"""
-        return (not self._handed and not job.trusted and job.quality == self.quality
-                and job.renderer == self.renderer and render_extra(job.source) == self._extra())
-
-    def _extra(self) -> tuple[str, ...]:
-        return ("--save_sections",) if self.sections else ()
+        return (not self._handed and not job.trusted
+                and (job.quality, job.renderer, render_extra(job.source)) == self.flags)
 
     def render(self, job: RenderJob, *, render_dir: Path, tex_dir: Path) -> RenderOutput:
         """Hand `job`'s scene over, wait for the child, and publish the render under its key."""
@@ -179,20 +175,24 @@ class EarlyRenders:
     _warm: dict[str, WarmRender] = field(default_factory=dict, repr=False)
     _closed: bool = False
 
-    def prewarm(self, slug: str, job: RenderJob) -> bool:
-        """Start the child of the slug's early render now, before its scene passed the checks
-        (`job` is the render as the answer stands; `start` hands the scene over if its job has
-        the same flags). True when one started: it holds a place as a render does."""
+    def prewarm(self, slug: str, quality: str, renderer: str, extra: tuple[str, ...] = ()) -> bool:
+        """Have a child for the slug's early render loading Manim now, before its scene is known
+        (before the model's answer, or before the answer's checks); `start` hands it the scene
+        if its job has these flags. A child the slug has with these flags is kept; one with
+        others is let go. True when one waits: it holds a place as a render does."""
+        flags = (quality, renderer, extra)
+        with self._lock:
+            kept = self._warm.get(slug)
+            if kept is not None and kept.flags == flags:
+                return True
         self.cancel(slug)
-        if cached_render(self.render_dir, job.key) is not None:
-            return False
         with self._lock:
             if self._closed or self._running >= self.limit:
                 return False
             self._running += 1
         try:
-            warm = WarmRender(self.render_dir, quality=job.quality, renderer=job.renderer,
-                              sections=bool(render_extra(job.source)), timeout=self.timeout, runner=self.runner)
+            warm = WarmRender(self.render_dir, quality=quality, renderer=renderer, extra=extra,
+                              timeout=self.timeout, runner=self.runner)
         except Exception as exc:  # no warm child only costs time: the render starts cold
             log.warning("early render of %s: no warm child (%s)", slug, exc)
             self._release()
@@ -201,19 +201,22 @@ class EarlyRenders:
             if not self._closed:
                 self._warm[slug] = warm
                 return True
-        warm.cancel()  # closed meanwhile
-        self._release()
+        self._let_go(warm)  # the build ended meanwhile
         return False
 
     def start(self, slug: str, job: RenderJob) -> None:
-        """Render `job` now, in a thread (in the slug's warm child when it fits), unless it is
-        cached or `limit` early renders run already; an early render of the slug still running
-        is cancelled."""
+        """Render `job` now, in a thread, unless it is cached or `limit` early renders run
+        already; an early render of the slug still running is cancelled. A waiting child that
+        fits the job renders it: the slug's own, or one another concept waits with for its
+        answer (that concept starts another when its answer comes, if a place is free)."""
         with self._lock:
             warm = self._warm.pop(slug, None)
-        if warm is not None and not warm.fits(job):
-            self._let_go(warm)
-            warm = None
+            unfit = warm if warm is not None and not warm.fits(job) else None
+            if warm is None or unfit is not None:
+                spare = next((other for other, child in self._warm.items() if child.fits(job)), None)
+                warm = self._warm.pop(spare) if spare is not None else None
+        if unfit is not None:
+            self._let_go(unfit)
         self.cancel(slug)  # an older one of the slug (an earlier attempt) frees its place first
         if cached_render(self.render_dir, job.key) is not None:
             if warm is not None:
@@ -223,14 +226,12 @@ class EarlyRenders:
         early.thread = threading.Thread(target=self._run, args=(early,), daemon=True,
                                         name=f"early-render-{slug}")
         with self._lock:
-            if self._closed or (warm is None and self._running >= self.limit):
-                started = False
-            else:
+            started = not self._closed and (warm is not None or self._running < self.limit)
+            if started:
                 if warm is None:
                     self._running += 1
                 self._by_slug[slug] = early
                 early.thread.start()  # under the lock: whoever finds it registered can join it
-                started = True
         if not started and warm is not None:
             self._let_go(warm)
 
