@@ -94,27 +94,27 @@ def test_fixable_scene_passes_after_the_fix(case: Case, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("case", STATIC, ids=ids(STATIC))
-def test_only_what_safety_and_the_contract_passed_is_handed_on_early(case: Case, tmp_path: Path) -> None:
-    # The build starts a model answer's render as soon as `on_safe` hands it the source: that
-    # source must be one the safety and contract steps passed as it is.
+def test_only_what_every_step_passed_is_handed_on_before_the_latex_compile(case: Case, tmp_path: Path) -> None:
+    # The build hands a model answer's scene to its render as soon as `on_safe` gets the source:
+    # every step but the LaTeX compile passed it, and the safety step passed it as rewritten.
     from builder.checks.contract import check_contract
     from builder.checks.safety import iter_rejections
     from builder.pyast import parse_python
 
     handed: list[str] = []
-    result = check_scene(case.source, scene_class=SCENE, runner=CountingRunner(), workdir=tmp_path,
-                         fix=True, on_safe=handed.append)
-    if case.step in ("syntax", "contract") or (case.step == "safety" and not case.fixable):
-        # refused; or a contract fix, whose rewrite is checked for safety again only at the end
-        assert handed == [], "handed on before the step that refuses it"
+    runner = CountingRunner()
+    result = check_scene(case.source, scene_class=SCENE, runner=runner, workdir=tmp_path, fix=True,
+                         on_safe=lambda source: handed.append(source) or runner.count("latex") == 0 or
+                         pytest.fail("handed on after the LaTeX compile"))
+    before_compile = {d.step for d in result.errors} & {"syntax", "safety", "contract", "api"}
+    if before_compile or any(d.step == "latex" and d.kind != "latex-error" for d in result.errors):
+        assert handed == [], "handed on although a step before the compile refused it"
     else:
-        assert len(handed) == 1  # the API and LaTeX steps come after; a safety rewrite before
+        assert handed == [result.source]  # once, with every rewrite in it
     for source in handed:
         assert list(iter_rejections(source)) == []
-        _, found, done = check_contract(parse_python(source), source, scene_class=SCENE, fix=False)
-        assert not [d for d in found if d.severity == "error"] and done == ()
-    if result.ok and handed:
-        assert handed[0] == result.source or result.rewrites
+        _, found, _ = check_contract(parse_python(source), source, scene_class=SCENE, fix=False)
+        assert not [d for d in found if d.severity == "error"]
 
 
 @pytest.mark.parametrize("case", [c for c in STATIC if not c.fixable],
@@ -452,9 +452,9 @@ class Demo(Scene):
     assert len(batch_tex_calls(source.replace('"include_numbers": True', ""))) == 3
 
 
-def test_the_builds_check_hands_the_source_on_again_when_a_later_step_rewrote_it(tmp_path: Path) -> None:
-    # check_code (the build's check of a model answer) hands the source on at the safe point,
-    # and again once the API step rewrote it: the early render must run the final source.
+def test_the_builds_check_hands_the_source_on_once_with_the_rewrites_in_it(tmp_path: Path) -> None:
+    # check_code (the build's check of a model answer) hands the source on before the LaTeX
+    # compile, with the API step's rewrites already in it: the early render runs the final source.
     from builder.spec import validate_text
     from builder.stages.generate import check_code
 
@@ -467,10 +467,25 @@ def test_the_builds_check_hands_the_source_on_again_when_a_later_step_rewrote_it
     fixed, errors, rewrites = check_code(source, concept, runner=CountingRunner(), workdir=tmp_path,
                                          dry_run=False, on_static_pass=handed.append)
     assert errors == [] and rewrites and fixed != source
-    assert handed == [source, fixed]
+    assert handed == [fixed]
 
-    handed.clear()
-    clean = fixed
-    check_code(clean, concept, runner=CountingRunner(), workdir=tmp_path / "again", dry_run=False,
-               on_static_pass=handed.append)
-    assert handed == [clean]  # nothing rewritten: handed on once
+
+def test_a_rewrite_that_opens_a_hole_is_refused_and_never_handed_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A later step's rewrite goes through the safety step again, before the source is handed
+    # on and at the end: a lint bug that wrote `import os` must not reach a render.
+    import builder.checks
+
+    real = builder.checks.lint_api
+
+    def rewriting(tree: object, source: str, **kwargs: object) -> tuple[str, tuple[Diagnostic, ...], tuple[str, ...]]:
+        source, diags, done = real(tree, source, **kwargs)  # type: ignore[arg-type]
+        return "import os\n" + source, diags, (*done, "line 1: import os (a broken rewrite)")
+
+    monkeypatch.setattr(builder.checks, "lint_api", rewriting)
+    source = (CORPUS / "api_show_creation.py").read_text(encoding="utf-8")
+    handed: list[str] = []
+    result = check_scene(source, scene_class=SCENE, runner=CountingRunner(), workdir=tmp_path, fix=True,
+                         on_safe=handed.append)
+    assert handed == []
+    assert not result.ok and {d.step for d in result.errors} == {"safety"}, format_diagnostics(result.diagnostics)

@@ -33,11 +33,12 @@ def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, 
                 on_safe: Callable[[str], None] | None = None) -> CheckResult:
     """Run the static steps in order, applying safe rewrites when fix; stop at the first step with errors.
 
-    `on_safe` gets the source once the safety and contract steps passed it, unless the contract
-    step rewrote it (a rewrite is checked for safety again only at the end); the API and LaTeX
-    steps may still find errors or rewrite it.
+    `on_safe` gets the source before the LaTeX step compiles its formulas (the slow part of the
+    static checks), once every step before passed it and the source as rewritten so far passed
+    the safety step; only that compile may still find errors.
     """
     rewrites: list[str] = []
+    verified: list[str] = []  # sources the safety step passed as they are
 
     tree, diags = check_syntax(source)
     if tree is None:
@@ -58,13 +59,12 @@ def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, 
     if _has_errors(diags):
         log.debug("scene %s rejected by the safety step (%d problem(s))", scene_class, len(diags))
         return CheckResult(source, diags, tuple(rewrites))
+    verified.append(source)
 
     source, diags, done = check_contract(tree, source, scene_class=scene_class, fix=fix)
     rewrites += done
     if _has_errors(diags):
         return CheckResult(source, diags, tuple(rewrites))
-    if on_safe is not None and not done:
-        on_safe(source)
     tree = _reparse(source, tree, done)
 
     try:
@@ -78,18 +78,33 @@ def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, 
     tree = _reparse(source, tree, done)
     warnings = list(diags)
 
+    def before_compile(current: str) -> None:
+        if on_safe is not None and not _resafe(current, verified):
+            on_safe(current)
+
     source, diags, done = check_latex(tree, source, runner=runner, workdir=workdir, fix=fix,
-                                      anchors=anchors, compile_tex=latex)
+                                      anchors=anchors, compile_tex=latex, before_compile=before_compile)
     rewrites += done
     if rewrites:
         # a rewrite must not open a hole: the rewritten source goes through safety again
-        new_tree, syntax = check_syntax(source)
-        if new_tree is None:
-            return CheckResult(source, syntax, tuple(rewrites))
-        again = _safety(new_tree, source)
-        if _has_errors(again):
+        again = _resafe(source, verified)
+        if again:
             return CheckResult(source, again, tuple(rewrites))
     return CheckResult(source, (*warnings, *diags), tuple(rewrites))
+
+
+def _resafe(source: str, verified: list[str]) -> tuple[Diagnostic, ...]:
+    """The errors of a rewritten source through syntax and safety again (none for one already
+    passed as it is; one that passes is remembered)."""
+    if source in verified:
+        return ()
+    tree, syntax = check_syntax(source)
+    if tree is None:
+        return syntax
+    found = tuple(d for d in _safety(tree, source) if d.severity == "error")
+    if not found:
+        verified.append(source)
+    return found
 
 
 def _safety(tree: ast.Module, source: str) -> tuple[Diagnostic, ...]:

@@ -118,8 +118,10 @@ class TexItem:
 
 def check_latex(tree: ast.Module, source: str, *, runner: Runner | None = None, workdir: Path | None = None,
                 fix: bool = True, anchors: Sequence[str] = (), compile_tex: bool = True,
+                before_compile: Callable[[str], None] | None = None,
                 ) -> tuple[str, tuple[Diagnostic, ...], tuple[str, ...]]:
-    """Static TeX checks (rewriting the fixable ones when fix), then one batched latex run."""
+    """Static TeX checks (rewriting the fixable ones when fix), then one batched latex run;
+    `before_compile` gets the source between the two when the static checks found no error."""
     diags, edits, rewrites, items = _static(tree, source)
     if fix and edits:
         new_source = apply_edits(source, edits)
@@ -141,6 +143,8 @@ def check_latex(tree: ast.Module, source: str, *, runner: Runner | None = None, 
         else:
             anchor_items.append(TexItem("anchor", anchor, "align*", None))
     to_compile = [i for i in items if i.compile] + anchor_items
+    if before_compile is not None and not any(d.severity == "error" for d in diags):
+        before_compile(source)
     if compile_tex and to_compile:
         diags += compile_batch(to_compile, runner=runner or default_runner, workdir=workdir)
     return source, tuple(_sorted(diags)), tuple(rewrites)

@@ -269,9 +269,9 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     `repair_anchors`). A preflight that ran out of time on a slow scene is a warning, not an
     error: the scene goes on to its render. Each scene of a multi-scene file (its chapters) is
     run, `workers` at a time. `facts`, when given, receives the preflight's summary (cost, estimate).
-    `on_static_pass` gets the source once the safety and contract steps passed it (the API and
-    LaTeX steps run on; the caller cancels what it started if they find errors), and again at
-    the end of the static checks if their rewrites changed it, before the preflight.
+    `on_static_pass` gets the source once the static checks passed it, all but the LaTeX step's
+    compile of its formulas (the caller cancels what it started if that finds errors; see
+    `check_scene`'s `on_safe`), and again at their end should the source differ by then.
     `warm_preflight` False runs the preflight cold (the build's warm render child loads Manim
     beside the static checks instead).
     """
@@ -296,7 +296,7 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
                              on_safe=safe)
         errors = [d for d in result.diagnostics if d.severity == "error"]
         if not errors and passed[-1:] != [result.source]:
-            safe(result.source)  # the API or LaTeX step rewrote it: that source is the one to run
+            safe(result.source)  # not handed on before the compile: this source is the one to run
         if errors or not dry_run:
             return result.source, errors, list(result.rewrites)
         pre = preflight_scenes(result.source, scene_class=concept.scene_class, runner=runner,
