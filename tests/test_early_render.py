@@ -203,3 +203,32 @@ def test_a_waiting_child_renders_whichever_answer_passes_first(tmp_path: Path, e
     assert early.prewarm("waiting", "l", "cairo")  # its own, now that the place is free
     early.close()
     assert _published(tmp_path) == [job.key]
+
+
+@pytest.mark.integration
+def test_a_model_call_that_fails_lets_its_waiting_child_go(
+        tmp_path: Path, early: EarlyRenders, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builder.model.client
+    from builder.errors import GenerateError
+    from builder.settings import default_settings
+    from builder.spec import validate_text
+    from builder.stages.generate import generate_with_repair
+
+    concept, problems = validate_text(Path("concepts/demo.yaml"), "title: Demo\nprompt: Show it.\nanchors:\n"
+                                      "  - label: One\n    latex: 'x = 1'\n")
+    assert concept is not None, problems
+    asked: list[str] = []
+
+    def failing(*args: object, **kwargs: object) -> object:
+        asked.append("generate")  # the child is waiting by now
+        (waiting,) = (tmp_path / "render").iterdir()
+        assert waiting.name.startswith(".warm-")
+        raise GenerateError("the model endpoint refused the request")
+
+    monkeypatch.setattr(builder.model.client, "generate", failing)
+    with pytest.raises(GenerateError):
+        generate_with_repair(concept, default_settings(tmp_path), None, runner=run, env={}, early=early)
+    assert asked == ["generate"]
+    assert _published(tmp_path) == []  # let go: its folder is gone
+    assert early.prewarm("other", "l", "cairo")  # and its place is free
+    early.close()

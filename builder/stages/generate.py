@@ -9,12 +9,13 @@ replaces the last good scene.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -360,6 +361,17 @@ def _prewarm(early: EarlyRenders, concept: Concept, settings: Settings, code: st
     return job is not None and early.prewarm(concept.slug, job.quality, job.renderer, render_extra(job.source))
 
 
+@contextlib.contextmanager
+def _let_go_on_failure(early: EarlyRenders | None, slug: str) -> Iterator[None]:
+    """A model call that fails lets the child waiting for its answer go (and frees its place)."""
+    try:
+        yield
+    except BaseException:
+        if early is not None:
+            early.cancel(slug)
+        raise
+
+
 def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, runner: Runner,
                          env: Mapping[str, str], on_progress: ProgressHook | None = None,
                          slots: Slots | None = None, early: EarlyRenders | None = None) -> Repaired:
@@ -380,7 +392,7 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
     previous: str | None = None
     if early is not None:
         _prewarm(early, concept, settings)  # Manim loads while the model answers
-    with _slot(slots, "model"):
+    with _slot(slots, "model"), _let_go_on_failure(early, concept.slug):
         generation = generate(concept, model, manim_version=version, env=env, on_progress=hook)
     notes, reasoning = generation.notes, generation.reasoning
     max_attempts = 1 + max(0, settings.repair_attempts)
@@ -444,7 +456,7 @@ def generate_with_repair(concept: Concept, settings: Settings, model: Any, *, ru
                 break
             if early is not None:
                 _prewarm(early, concept, settings)
-            with _slot(slots, "model"):
+            with _slot(slots, "model"), _let_go_on_failure(early, concept.slug):
                 generation = repair(concept, model, manim_version=version, code=code,
                                     diagnostics=diagnosis, attempt=number + 1, env=env,
                                     on_progress=hook)
