@@ -232,3 +232,31 @@ def test_a_model_call_that_fails_lets_its_waiting_child_go(
     assert _published(tmp_path) == []  # let go: its folder is gone
     assert early.prewarm("other", "l", "cairo")  # and its place is free
     early.close()
+
+
+@pytest.mark.integration
+def test_a_child_that_stopped_waiting_is_not_handed_a_scene(tmp_path: Path, early: EarlyRenders) -> None:
+    # A child waits WAIT_S for its scene (a slow model can answer later): one that has ended is
+    # let go, and the render runs cold instead of reporting the child's end as the scene's error.
+    from builder.checks.dryrun import hand_over
+    from builder.stages.speculate import WarmRender
+
+    assert early.prewarm("demo", "l", "cairo")
+    (stage,) = (tmp_path / "render").iterdir()
+    hand_over(stage / "work", {"scene": None})  # as if its wait ran out: it leaves by itself
+    deadline = time.monotonic() + 30
+    while (stage / "work").exists() and any(t.name == "warm-render" and t.is_alive() for t in threading.enumerate()):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    job = render_job("demo", QUICK, "Demo", "l", "cairo")
+    early.start("demo", job)
+    output = early.take("demo", job.key)
+    assert output is not None and _published(tmp_path) == [job.key]
+
+    # and one past its time to wait, though alive, is not used either
+    child = WarmRender(tmp_path / "render", quality="l", renderer="cairo", timeout=60, runner=run)
+    assert child.fits(job)
+    child.started -= child.wait_s
+    assert not child.fits(job) and not child.usable()
+    child.cancel()
+    assert _published(tmp_path) == [job.key]

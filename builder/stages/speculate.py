@@ -69,6 +69,7 @@ class WarmRender:
         #: What the child was started with: quality, renderer, and the flags a source asks for.
         self.flags = (quality, renderer, extra)
         self.timeout = timeout
+        self.started = time.monotonic()
         render_dir.mkdir(parents=True, exist_ok=True)
         # Beside the published renders, named as a staging folder: a killed build's is swept.
         self.stage = Path(tempfile.mkdtemp(prefix=".warm-", suffix=".partial", dir=render_dir))
@@ -83,7 +84,7 @@ class WarmRender:
             shutil.rmtree(self.stage, ignore_errors=True)
             raise
         args = [WAIT_FLAG, *manim_flags(quality, renderer, *extra), "scene.py"]
-        wait_s = WarmPreflight.WAIT_S  # the longest a child waits for its hand-over (layout_hook.py)
+        wait_s = self.wait_s = WarmPreflight.WAIT_S  # the longest it waits for its hand-over
 
         def start() -> None:
             with self.scope:
@@ -97,18 +98,31 @@ class WarmRender:
         self._thread = threading.Thread(target=start, daemon=True, name="warm-render")
         self._thread.start()
 
+    def usable(self) -> bool:
+        """Still waiting, and not about to give up waiting (a slow model's answer can come after
+        the child's WAIT_S; a margin keeps the hand-over from racing its exit)."""
+        return (not self._handed and self._thread.is_alive()
+                and time.monotonic() - self.started < self.wait_s - self.MARGIN_S)
+
+    #: Seconds before the child's WAIT_S after which it is no longer handed a scene.
+    MARGIN_S = 30
+
     def fits(self, job: RenderJob) -> bool:
-        """Can this child render `job` (same flags; a model's scene, so fully sandboxed)?"""
-        return (not self._handed and not job.trusted
+        """Can this child render `job` (waiting still; same flags; a model's scene, so fully
+        sandboxed)?"""
+        return (self.usable() and not job.trusted
                 and (job.quality, job.renderer, render_extra(job.source)) == self.flags)
 
     def render(self, job: RenderJob, *, render_dir: Path, tex_dir: Path) -> RenderOutput:
         """Hand `job`'s scene over, wait for the child, and publish the render under its key."""
         from builder.checks.dryrun import hand_over
 
-        assert self.fits(job), "a warm render runs one job with its own flags"
+        assert not self._handed and self.flags[:2] == (job.quality, job.renderer), \
+            "a warm render runs one job with its own flags"
         self._handed = True
         try:
+            if not self._thread.is_alive():  # not the scene's failure: the render starts cold
+                raise ToolError("the warm render child ended before its scene came")
             write_scene(self.work, job.source, job.scene_class)
             began = time.monotonic()
             hand_over(self.work, {"scene": job.scene_class})
@@ -183,7 +197,7 @@ class EarlyRenders:
         flags = (quality, renderer, extra)
         with self._lock:
             kept = self._warm.get(slug)
-            if kept is not None and kept.flags == flags:
+            if kept is not None and kept.flags == flags and kept.usable():
                 return True
         self.cancel(slug)
         with self._lock:
