@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -64,6 +65,7 @@ def template_text() -> str:
 DUMP_MARKER = "\\csname endofdump\\endcsname\n"
 
 
+@functools.cache
 def notes_preamble() -> str:
     """The notes template's fixed preamble (its packages and macros, before DUMP_MARKER)."""
     head, found, _ = template_text().partition(DUMP_MARKER)
@@ -75,8 +77,9 @@ def warm_notes_format() -> None:
     starts this in a thread: the first notes PDF need not wait for it)."""
     from builder.video.texformat import notes_format
 
-    if notes_preamble():
-        notes_format(notes_preamble())
+    preamble = notes_preamble()
+    if preamble:
+        notes_format(preamble)
 
 
 def _format_for(tex: str) -> Path | None:

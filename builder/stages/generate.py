@@ -272,7 +272,7 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     run, `workers` at a time. `facts`, when given, receives the preflight's summary (cost, estimate).
     `on_static_pass` gets the source once the static checks passed it, all but the LaTeX step's
     compile of its formulas (the caller cancels what it started if that finds errors; see
-    `check_scene`'s `on_safe`), and again at their end should the source differ by then.
+    `check_scene`'s `on_safe`).
     `warm_preflight` False runs the preflight cold (the build's warm render child loads Manim
     beside the static checks instead).
     """
@@ -285,19 +285,11 @@ def check_code(code: str, concept: Concept, *, runner: Runner, workdir: Path,
     warm = WarmPreflight.start_for(code, workdir / "dry", runner=runner, env=env, cores=workers) \
         if dry_run and warm_preflight else None
     try:
-        passed: list[str] = []  # the sources handed to on_static_pass
-
-        def safe(source: str) -> None:
-            passed.append(source)
-            if on_static_pass is not None:
-                on_static_pass(source)
-
+        # A scene without errors was handed on (final, every rewrite in it) before the compile.
         result = check_scene(code, scene_class=concept.scene_class, runner=runner, workdir=workdir,
                              fix=True, latex=True, anchors=[a.latex for a in concept.anchors],
-                             on_safe=safe)
+                             on_safe=on_static_pass)
         errors = [d for d in result.diagnostics if d.severity == "error"]
-        if not errors and passed[-1:] != [result.source]:
-            safe(result.source)  # not handed on before the compile: this source is the one to run
         if errors or not dry_run:
             return result.source, errors, list(result.rewrites)
         pre = preflight_scenes(result.source, scene_class=concept.scene_class, runner=runner,
