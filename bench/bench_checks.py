@@ -1,7 +1,7 @@
 """Time from a broken scene to its diagnosis: a cold `mathreel check` against a plain render.
 
 For every scene of tests/corpus/broken/, both sides are cold subprocesses in fresh folders
-(no warm import, no TeX cache): `mathreel check FILE` (the static checks, the LaTeX preflight
+(no warm import, no TeX cache of formulas): `mathreel check FILE` (the static checks, the LaTeX preflight
 and the cheap preflight run of the scene) against `python -m manim render -ql FILE Scene`,
 which is how a user finds out without mathreel: it runs until it fails (or, for the silent
 mistakes, renders to the end). Reported: the median of the per-file ratios and the ratio of
@@ -10,6 +10,11 @@ the totals, for the whole corpus and for the files whose error only shows at run
 The run-time-error answers of tests/corpus/real/ (model-style scenes that fail late, after a
 long stretch of valid animation, as tests/corpus/real/expected.json declares) are measured the
 same way and reported as a third set of their own.
+
+What a check keeps per installation is in place before the clock starts, as on a user's
+machine after the first check: the API mirror the static checks read instead of importing
+Manim (builder/checks/world.py, recorded once per installation), and the TeX formats. The
+time to record the mirror is reported beside the figures.
 
     .venv/bin/python -m bench --only diagnosis                       # measured, saved
     .venv/bin/python -m bench.bench_checks --file heat_rod_manimcolor_tuple.py   # smoke: printed only
@@ -21,6 +26,7 @@ import argparse
 import json
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -80,8 +86,10 @@ def _figures(rows: list[dict[str, object]], what: str) -> list[dict[str, object]
     plain = [float(r["manim -ql s"]) for r in rows]  # type: ignore[arg-type]
     ratios = [float(r["ratio"]) for r in rows]  # type: ignore[arg-type]
     baseline = "cold `python -m manim render -ql FILE Scene`, run until it fails"
-    note = ("a cold check pays Python, the builder's and Manim's imports, and a LaTeX run: "
-            "on files a plain render rejects in about as long, the ratio cannot be small")
+    note = ("files the static steps reject cost Python, the builder's imports and the API mirror "
+            "(about 0.1 s); a LaTeX error costs a latex run, and a file whose problems are all "
+            "fixable also gets the preflight of its fixed scene (a child that imports Manim), as "
+            "does a run-time error: on files a plain render rejects within a second, those cannot be small")
     return [
         figure(f"{what}: median of per-file ratios", ratios, unit="x", baseline=baseline,
                goal=("<=", 0.15), command="mathreel check FILE", across="files",
@@ -94,6 +102,19 @@ def _figures(rows: list[dict[str, object]], what: str) -> list[dict[str, object]
                note="the files whose error shows only at run time dominate the total: the check "
                     "runs the scene too" if sum(ours) / sum(plain) > 0.15 else ""),
     ]
+
+
+def _mirror_note() -> str:
+    """Record the API mirror the static checks use (unless this installation has it) and say
+    what recording it costs, measured here in a fresh process that records it from scratch."""
+    code = ("import time; from builder.checks import world; path = world.mirror_path(); "
+            "t = time.monotonic(); world.live().namespace; imported = time.monotonic() - t; "
+            "t = time.monotonic(); world.record(path); print(f'{imported:.2f} {time.monotonic() - t:.2f}')")
+    out = subprocess.run([PY, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    imported, recorded = out.stdout.split()[-2:]
+    return (f"The API mirror: recording it once per installation took {recorded} s here, after the "
+            f"{imported} s import of Manim it needs; every check after that reads it instead of "
+            "importing Manim for the static steps (the preflight child still imports Manim).")
 
 
 def diagnosis(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
@@ -112,6 +133,7 @@ def diagnosis(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
                         scope=f"{len(files)} of the {total} broken files of tests/corpus/broken/ and "
                               f"{len(real)} of the {len(real_errors)} run-time-error answers of "
                               "tests/corpus/real/, one run each")
+    result["notes"].append(_mirror_note())
     rows = [measure(path) for path in files]
     rows += [measure(path, step="dryrun", scene=real_errors[path.name], corpus="real") for path in real]
     runtime = [r for r in rows if r["step"] == "dryrun"]

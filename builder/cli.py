@@ -261,8 +261,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from builder.checks import check_scene
     from builder.checks.contract import scene_classes
-    from builder.checks.dryrun import WarmPreflight
-    from builder.video.render import scrubbed_env
 
     target = _check_target(args)
     if isinstance(target, int):
@@ -276,19 +274,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="mathreel-check-") as tmp:
         work = Path(tmp)
         run = not args.static and not args.diff
-        # A file of one scene, on more than one core: its preflight child starts now and loads
-        # Manim while the static checks run here; it gets the scene once they pass.
-        warm = WarmPreflight.start_for(source, work / "run", runner=_runner(), env=scrubbed_env(work / "home"),
-                                       cores=os.cpu_count() or 1) if run else None
+        warm: WarmPreflight | None = None
+
+        def start_warm(current: str) -> None:
+            # A file of one scene, on more than one core: once every step before the LaTeX compile
+            # passed, its preflight child starts and loads Manim while the formulas compile here;
+            # it gets the scene when the checks are done. A scene rejected sooner never starts one.
+            nonlocal warm
+            if run and warm is None:
+                from builder.checks.dryrun import WarmPreflight
+                from builder.video.render import scrubbed_env
+
+                warm = WarmPreflight.start_for(current, work / "run", runner=_runner(),
+                                               env=scrubbed_env(work / "home"), cores=os.cpu_count() or 1)
+
         try:
             # fix=False keeps each problem's step, kind and line in the file as it is on disk; the fix
             # run only matters when something is fixable, and it sees past a fixable error to later steps
             plain = check_scene(source, scene_class=scene_class, workdir=work / "check", fix=False,
-                                latex=not args.no_latex, anchors=anchors)
+                                latex=not args.no_latex, anchors=anchors, on_safe=start_warm)
             fixed = plain
             if any(d.fixable for d in plain.diagnostics):
                 fixed = check_scene(source, scene_class=scene_class, workdir=work / "check", fix=True,
-                                    latex=not args.no_latex, anchors=anchors)
+                                    latex=not args.no_latex, anchors=anchors, on_safe=start_warm)
             left = list(fixed.diagnostics)
             if fixed.ok and run:
                 from builder.sandbox import SANDBOXED

@@ -301,15 +301,20 @@ def test_check_runs_the_scene_by_default(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_check_starts_the_run_early_and_hands_over_only_what_passed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """The preflight child of `check FILE` starts before the static checks (it loads Manim
-    meanwhile); a scene they refuse is never handed to it, and it is let go."""
+    """The preflight child of `check FILE` starts once the steps before the LaTeX compile passed
+    (it loads Manim while the formulas compile); a scene refused sooner never starts one."""
     from builder.checks import dryrun
     from builder.sandbox import bwrap_works
 
     if not bwrap_works():
         pytest.skip("the early start needs bubblewrap (elsewhere the run starts after the checks)")
     seen: list[str] = []
+    real_init = dryrun.WarmPreflight.__init__
     real_run, real_cancel = dryrun.WarmPreflight.run, dryrun.WarmPreflight.cancel
+
+    def init(self: dryrun.WarmPreflight, *args: Any, **kwargs: Any) -> None:
+        seen.append("start")
+        real_init(self, *args, **kwargs)
 
     def run(self: dryrun.WarmPreflight, source: str, scene_class: str, **kwargs: Any) -> dryrun.Preflight:
         seen.append(f"run {scene_class}")
@@ -319,18 +324,18 @@ def test_check_starts_the_run_early_and_hands_over_only_what_passed(
         seen.append("cancel")
         real_cancel(self)
 
+    monkeypatch.setattr(dryrun.WarmPreflight, "__init__", init)
     monkeypatch.setattr(dryrun.WarmPreflight, "run", run)
     monkeypatch.setattr(dryrun.WarmPreflight, "cancel", cancel)
     hostile = HEAD + "import os\n\n\nclass Demo(Scene):\n    def construct(self):\n        os.system('id')\n"
     code, out, _ = check_file(tmp_path, hostile, capsys=capsys)
     assert code == 1 and "[safety/" in out
-    assert seen == ["cancel"]
-    seen.clear()
+    assert seen == []
     source = HEAD + ("class Demo(Scene):\n    def construct(self):\n        sizes = [1, 2]\n"
                      "        self.add(Circle(radius=sizes[5]))\n")
     code, out, path = check_file(tmp_path, source, capsys=capsys)
     assert code == 1 and f"{path}:7: [dryrun/" in out and "IndexError" in out
-    assert seen == ["run Demo", "cancel"]  # the cancel after a run does nothing
+    assert seen == ["start", "run Demo", "cancel"]  # the cancel after a run does nothing
 
 
 def test_check_pairs_two_fixes_on_one_line_with_their_own_problems(

@@ -12,20 +12,32 @@ import ast
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from builder.checks import world
 from builder.checks.api_lint import lint_api
 from builder.checks.contract import check_contract
 from builder.checks.diagnostics import CheckResult, Diagnostic, format_diagnostics
-from builder.checks.dryrun import dry_run
-from builder.checks.latex import check_latex
 from builder.checks.safety import check_safety, fix_safety
 from builder.checks.syntax import check_syntax
 from builder.pyast import parse_python
-from builder.runner import Runner
+
+if TYPE_CHECKING:
+    from builder.runner import Runner
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CheckResult", "Diagnostic", "check_scene", "dry_run", "format_diagnostics"]
+
+
+def __getattr__(name: str) -> object:
+    # the dry run (and the sandbox and render code it brings) is imported only when asked for:
+    # `mathreel check` on a scene the static steps reject never needs it
+    if name == "dry_run":
+        from builder.checks.dryrun import dry_run
+
+        return dry_run
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, workdir: Path | None = None,
@@ -37,6 +49,16 @@ def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, 
     static checks), once every step before passed it and the source as rewritten so far passed
     the safety step; only that compile may still find errors.
     """
+    try:
+        return _check_scene(source, scene_class=scene_class, runner=runner, workdir=workdir, fix=fix,
+                            latex=latex, anchors=anchors, on_safe=on_safe)
+    finally:
+        world.ensure_mirror()
+
+
+def _check_scene(source: str, *, scene_class: str, runner: Runner | None, workdir: Path | None,
+                 fix: bool, latex: bool, anchors: Sequence[str],
+                 on_safe: Callable[[str], None] | None) -> CheckResult:
     rewrites: list[str] = []
     verified: list[str] = []  # sources the safety step passed as they are
 
@@ -77,6 +99,9 @@ def check_scene(source: str, *, scene_class: str, runner: Runner | None = None, 
         return CheckResult(source, diags, tuple(rewrites))
     tree = _reparse(source, tree, done)
     warnings = list(diags)
+
+    # the LaTeX step (and the runner it brings) is imported only for a scene that got this far
+    from builder.checks.latex import check_latex
 
     def before_compile(current: str) -> None:
         if on_safe is not None and not _resafe(current, verified):

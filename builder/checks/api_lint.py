@@ -12,14 +12,13 @@ import ast
 import builtins
 import difflib
 import functools
-import importlib
 import inspect
 import logging
 import textwrap
-import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from builder.checks import world
 from builder.checks.contract import scene_base_names
 from builder.checks.diagnostics import (
     Diagnostic,
@@ -31,7 +30,7 @@ from builder.checks.diagnostics import (
     manim_imports,
     manim_namespace,
 )
-from builder.checks.safety import import_scene_module
+from builder.checks.safety import scene_module
 from builder.pyast import parse_python
 
 log = logging.getLogger(__name__)
@@ -162,7 +161,7 @@ _KWARG_ADVICE = {
 
 #: Mobject methods whose keyword arguments are checked (receiver type is unknown, so the union of
 #: every Manim definition is accepted, and an open **kwargs anywhere disables the check).
-_CHECKED_METHODS = (
+CHECKED_METHODS = _CHECKED_METHODS = (
     "next_to", "move_to", "shift", "scale", "rotate", "to_edge", "to_corner", "align_to",
     "arrange", "arrange_in_grid", "set_color", "set_fill", "set_stroke", "set_opacity",
     "match_width", "match_height", "scale_to_fit_width", "scale_to_fit_height", "surround",
@@ -186,6 +185,11 @@ def lint_api(tree: ast.Module, source: str, *, scene_class: str,
              fix: bool = True) -> tuple[str, tuple[Diagnostic, ...], tuple[str, ...]]:
     """Lint against the installed Manim; with fix, apply the safe rewrites (repeatedly) and
     return the new source, the diagnostics still standing, and one line per rewrite."""
+    return world.with_fallback(lambda: _lint_api(tree, source, scene_class=scene_class, fix=fix))
+
+
+def _lint_api(tree: ast.Module, source: str, *, scene_class: str,
+              fix: bool) -> tuple[str, tuple[Diagnostic, ...], tuple[str, ...]]:
     rewrites: list[str] = []
     for _ in range(_MAX_PASSES):
         findings = _lint(tree, source, scene_class)
@@ -239,8 +243,13 @@ def _overlap(a: Edit, b: Edit) -> bool:
 # -- introspection -------------------------------------------------------------------------
 
 
-@functools.cache
 def _manim_attribute_names() -> frozenset[str]:
+    names: frozenset[str] = world.world_fact("manim_attributes")
+    return names
+
+
+@functools.cache
+def live_manim_attribute_names() -> frozenset[str]:
     """Every attribute name defined on any class Manim exports (methods, properties, ...)."""
     names: set[str] = set()
     for value in manim_namespace().values():
@@ -261,7 +270,7 @@ def accepted_kwargs(cls: type) -> frozenset[str] | None:
         init = klass.__dict__.get("__init__")
         if init is None:
             continue
-        closed = _collect_params(init, names)
+        closed = collect_params(init, names)
         if closed is None:
             return None
         if closed:
@@ -313,7 +322,7 @@ def _kwargs_only_to_super(func: Callable[..., object]) -> frozenset[str] | None:
     return frozenset(keys)
 
 
-def _collect_params(func: object, into: set[str]) -> bool | None:
+def collect_params(func: object, into: set[str]) -> bool | None:
     """Add func's keyword-capable parameters; True when it has no **kwargs (the chain ends)."""
     try:
         sig = inspect.signature(func)  # type: ignore[arg-type]
@@ -329,8 +338,13 @@ def _collect_params(func: object, into: set[str]) -> bool | None:
     return not open_kwargs
 
 
-@functools.cache
 def _method_kwargs(method: str) -> frozenset[str] | None:
+    found: frozenset[str] | None = world.world_fact("method_kwargs")[method]
+    return found
+
+
+@functools.cache
+def live_method_kwargs(method: str) -> frozenset[str] | None:
     """Union of keyword arguments over every Manim definition of a method; None if any is open."""
     names: set[str] = set()
     found = False
@@ -346,7 +360,7 @@ def _method_kwargs(method: str) -> frozenset[str] | None:
                 func = func.__func__
             if not callable(func):
                 return None
-            if not _collect_params(func, names):
+            if not collect_params(func, names):
                 return None
     return frozenset(names) if found else None
 
@@ -356,18 +370,49 @@ def instance_attributes(cls: type) -> frozenset[str]:
     """Names assigned as `self.X = ...` anywhere in the classes of cls's MRO (read from source)."""
     names: set[str] = set()
     for klass in cls.__mro__:
-        if klass is object:
-            continue
-        try:
-            src = textwrap.dedent(inspect.getsource(klass))
-            tree = parse_python(src)
-        except (OSError, TypeError, SyntaxError):
-            continue
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                    and node.value.id == "self" and isinstance(node.ctx, ast.Store)):
-                names.add(node.attr)
+        if klass is not object:
+            names |= _self_stores(klass)
     return frozenset(names)
+
+
+@functools.cache
+def _self_stores(klass: type) -> frozenset[str]:
+    """The `self.X = ...` names in one class's source (its file is parsed once for all its classes)."""
+    try:
+        path = inspect.getsourcefile(klass)
+    except TypeError:
+        return frozenset()
+    if path is None:
+        return frozenset()
+    return _classes_in_file(path).get(klass.__qualname__, frozenset())
+
+
+@functools.cache
+def _classes_in_file(path: str) -> dict[str, frozenset[str]]:
+    """qualname -> `self.X` stores, for every class of a source file (the first of a repeated name)."""
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    found: dict[str, frozenset[str]] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                qualname = prefix + child.name
+                found.setdefault(qualname, frozenset(
+                    n.attr for n in ast.walk(child)
+                    if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                    and n.value.id == "self" and isinstance(n.ctx, ast.Store)))
+                visit(child, qualname + ".")
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, prefix + child.name + ".<locals>.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return found
 
 
 def _star_imported_names(tree: ast.Module) -> frozenset[str]:
@@ -377,19 +422,14 @@ def _star_imported_names(tree: ast.Module) -> frozenset[str]:
         if (isinstance(node, ast.ImportFrom) and not node.level and node.module and node.module != "manim"
                 and not node.module.startswith("manim.") and any(a.name == "*" for a in node.names)):
             module = _module_for_alias(node.module)
-            if module is None:
-                continue
-            public = getattr(module, "__all__", None)
-            if isinstance(public, list | tuple):
-                names.update(str(n) for n in public)
-            else:
-                names.update(n for n in dir(module) if not n.startswith("_"))
+            if module is not None:
+                names.update(world.star_names(module))
     return frozenset(names)
 
 
-def _module_for_alias(name: str) -> types.ModuleType | None:
+def _module_for_alias(name: str) -> object | None:
     # the safety step's loader: reviewed modules (mathreel_style) come from the package
-    return import_scene_module(name)
+    return scene_module(name)
 
 
 # -- the lint ---------------------------------------------------------------------------------
@@ -406,11 +446,11 @@ class _Ctx:
         # unless the scene binds the name some other way too
         manims = manim_imports(tree)
         self.from_submodules = frozenset(a.name for a in manims) - bound_names(tree, skip=manims)
-        self.ns: Mapping[str, object] = manim_namespace()
+        self.ns: Mapping[str, object] = world.current().namespace
         self.star = has_star_import(tree)
         self.imported_manim = {a.asname or "manim" for n in ast.walk(tree) if isinstance(n, ast.Import)
                                for a in n.names if a.name == "manim"}
-        self.module_aliases: dict[str, types.ModuleType] = {}
+        self.module_aliases: dict[str, object] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for a in node.names:
@@ -563,17 +603,9 @@ def _did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return match[0]
 
 
-@functools.cache
 def _manim_version() -> str:
-    ver = manim_namespace().get("__version__")
-    if isinstance(ver, str):
-        return ver
-    try:
-        import manim
-
-        return str(manim.__version__)
-    except Exception:
-        return "CE"
+    version: str = world.world_fact("version")
+    return version
 
 
 def _check_imports_from_manim(ctx: _Ctx) -> list[_Finding]:
@@ -598,13 +630,13 @@ def _check_module_attributes(ctx: _Ctx) -> list[_Finding]:
         if base in ctx.module_aliases:
             module = ctx.module_aliases[base]
         elif base in ctx.imported_manim:
-            module = importlib.import_module("manim")
-        elif base not in ctx.bound and ctx.manim_available(base) and isinstance(ctx.ns[base], types.ModuleType):
+            module = world.current().import_module("manim")
+        elif base not in ctx.bound and ctx.manim_available(base) and world.is_module(ctx.ns[base]):
             module = ctx.ns[base]
-        if module is None or hasattr(module, node.attr) or node.attr.startswith("__"):
+        if module is None or node.attr.startswith("__") or world.has_attr(module, node.attr):
             continue
-        modname = getattr(module, "__name__", base)
-        if modname == "numpy" and node.attr in _NUMPY_RENAMES and hasattr(module, _NUMPY_RENAMES[node.attr]):
+        modname = world.name_of(module, base)
+        if modname == "numpy" and node.attr in _NUMPY_RENAMES and world.has_attr(module, _NUMPY_RENAMES[node.attr]):
             new = _NUMPY_RENAMES[node.attr]
             edit = Edit(node.end_lineno or node.lineno, (node.end_col_offset or 0) - len(node.attr.encode()),
                         node.end_lineno or node.lineno, node.end_col_offset or 0, new)
@@ -616,7 +648,7 @@ def _check_module_attributes(ctx: _Ctx) -> list[_Finding]:
             old = _OLD_NAMES[node.attr]
             out.append(ctx.finding("old-api", _versioned(old.advice), node.lineno))
             continue
-        hint = _did_you_mean(node.attr, dir(module))
+        hint = _did_you_mean(node.attr, world.attr_names(module))
         advice = f"; did you mean {base}.{hint}?" if hint else ""
         out.append(ctx.finding("unknown-name", f"{base}.{node.attr} does not exist ({modname}){advice}",
                                node.lineno))
@@ -656,8 +688,8 @@ def _check_kwargs(ctx: _Ctx) -> list[_Finding]:
         if isinstance(func, ast.Name) and ((func.id not in ctx.bound and ctx.manim_available(func.id))
                                            or (func.id in ctx.from_submodules and func.id in ctx.ns)):
             value = ctx.ns[func.id]
-            if isinstance(value, type):
-                accepted = accepted_kwargs(value)
+            if world.is_class(value):
+                accepted = world.class_fact(value, "accepted_kwargs")
                 what = f"{func.id}()"
         elif (isinstance(func, ast.Attribute) and func.attr in _CHECKED_METHODS
               and func.attr not in ctx.user_defs
@@ -687,15 +719,16 @@ def _check_scene_self(ctx: _Ctx) -> list[_Finding]:
     classes = {c.name: c for c in ctx.tree.body if isinstance(c, ast.ClassDef)}
     scene = classes.get(ctx.scene_class)
     scene_type, mcs = ctx.ns.get("Scene"), ctx.ns.get("MovingCameraScene")
-    if scene is None or not isinstance(scene_type, type) or not isinstance(mcs, type):
+    if scene is None or not world.is_class(scene_type) or not world.is_class(mcs):
         return []
     family = _user_family(scene, classes)
     base_names = scene_base_names(ctx.tree, ctx.scene_class)
-    bases = [v for v in (ctx.ns.get(b) for b in base_names) if isinstance(v, type)]
-    if not bases or not issubclass(bases[0], scene_type):
+    bases = [v for v in (ctx.ns.get(b) for b in base_names) if world.is_class(v)]
+    if not bases or not world.is_subclass(bases[0], scene_type):
         return []
-    base: type = bases[0]
-    base_node = next((b for c in family for b in c.bases if isinstance(b, ast.Name) and b.id == base.__name__), None)
+    base = bases[0]
+    base_name = world.name_of(base)
+    base_node = next((b for c in family for b in c.bases if isinstance(b, ast.Name) and b.id == base_name), None)
     rebase = (Edit.replace(base_node, "MovingCameraScene"),) if base is scene_type and base_node else ()
     rebase_note = f"line {base_node.lineno}: class base Scene -> MovingCameraScene" if base_node else ""
     members: set[str] = set()
@@ -707,7 +740,7 @@ def _check_scene_self(ctx: _Ctx) -> list[_Finding]:
                 members.update(t.id for t in item.targets if isinstance(t, ast.Name))
             elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                 members.add(item.target.id)
-    known = instance_attributes(base)
+    known = world.class_fact(base, "instance_attributes")
     out: list[_Finding] = []
     rebase_used = False
     for node in (n for c in family for n in ast.walk(c)):
@@ -716,23 +749,23 @@ def _check_scene_self(ctx: _Ctx) -> list[_Finding]:
             continue
         attr, parent = node.attr, ctx.parents.get(node)
         if (attr == "camera" and isinstance(parent, ast.Attribute) and parent.attr == "frame"
-                and not issubclass(base, mcs)):
+                and not world.is_subclass(base, mcs)):
             advice = ("" if rebase else " (a ThreeDScene moves its camera with self.set_camera_orientation / "
                       "self.move_camera)")
             out.append(ctx.finding(
                 "camera-frame", f"self.camera.frame exists only in MovingCameraScene: subclass MovingCameraScene "
-                f"instead of {base.__name__}{advice}", node.lineno,
+                f"instead of {base_name}{advice}", node.lineno,
                 edits=rebase if not rebase_used else (), fixable=bool(rebase),
                 rewrite=rebase_note if not rebase_used else ""))
             rebase_used = rebase_used or bool(rebase)
             continue
-        if attr in members or attr in ctx.self_attrs or hasattr(base, attr) or attr in known:
+        if attr in members or attr in ctx.self_attrs or attr in known or world.has_attr(base, attr):
             if isinstance(parent, ast.Call) and parent.func is node and attr not in members:
                 out += _check_self_kwargs(ctx, parent, base, attr)
             continue
         if attr == "frame":
             edits: tuple[Edit, ...] = ()
-            if rebase or issubclass(base, mcs):
+            if rebase or world.is_subclass(base, mcs):
                 edits = (Edit.replace(node, "self.camera.frame"),)
                 if rebase and not rebase_used:
                     edits += rebase
@@ -742,11 +775,11 @@ def _check_scene_self(ctx: _Ctx) -> list[_Finding]:
                                    rewrite=f"line {node.lineno}: self.frame -> self.camera.frame" if edits else ""))
             continue
         where = _SCENE_ONLY.get(attr)
-        hint = _did_you_mean(attr, [a for a in dir(base) if not a.startswith("_")])
+        hint = _did_you_mean(attr, [a for a in world.attr_names(base) if not a.startswith("_")])
         advice = (f": it belongs to {where}; subclass {where}" if where
                   else f"; did you mean self.{hint}?" if hint else "")
         out.append(ctx.finding("unknown-attribute",
-                               f"self.{attr} does not exist on {base.__name__} in Manim {_manim_version()}{advice}",
+                               f"self.{attr} does not exist on {base_name} in Manim {_manim_version()}{advice}",
                                node.lineno))
     return out
 
@@ -764,12 +797,11 @@ def _user_family(cls: ast.ClassDef, classes: Mapping[str, ast.ClassDef]) -> list
     return out
 
 
-def _check_self_kwargs(ctx: _Ctx, call: ast.Call, base: type, attr: str) -> list[_Finding]:
-    func = getattr(base, attr, None)
-    if func is None or not callable(func) or not call.keywords:
+def _check_self_kwargs(ctx: _Ctx, call: ast.Call, base: object, attr: str) -> list[_Finding]:
+    if not call.keywords:
         return []
-    names: set[str] = set()
-    if not _collect_params(func, names):
+    names = world.class_fact(base, "params", attr)  # False: no such method; None: cannot be known
+    if not isinstance(names, frozenset):
         return []
     return [_bad_kwarg(ctx, kw, f"self.{attr}()", names) for kw in call.keywords
             if kw.arg is not None and kw.arg not in names]

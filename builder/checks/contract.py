@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import ast
+import functools
 import logging
 import re
 from dataclasses import dataclass
 
+from builder.checks import world
 from builder.checks.diagnostics import (
     Diagnostic,
     Edit,
     apply_edits,
     call_name,
     make,
-    manim_namespace,
 )
 from builder.pyast import parse_python
 
@@ -248,10 +249,8 @@ def _is_scene(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set[str
             continue
         if name in SCENE_BASES:
             return True  # known without importing Manim (the build asks on every run)
-        ns = manim_namespace()
-        value = ns.get(name)
-        scene_type = ns.get("Scene")
-        if isinstance(value, type) and isinstance(scene_type, type) and issubclass(value, scene_type):
+        value, known = world.with_fallback(functools.partial(_manim_scene, name))
+        if known:
             return True
         if value is None and name.endswith("Scene"):
             return True  # GraphScene and friends: a scene, reported by the API lint
@@ -308,3 +307,10 @@ def _rename_class(tree: ast.Module, source: str, old: str, new: str) -> str:
         elif isinstance(node, ast.Name) and node.id == old:
             edits.append(Edit.replace(node, new))
     return apply_edits(source, edits)
+
+
+def _manim_scene(name: str) -> tuple[object, bool]:
+    """What Manim exports under `name`, and whether it is a Scene class."""
+    ns = world.current().namespace
+    value, scene_type = ns.get(name), ns.get("Scene")
+    return value, world.is_class(value) and world.is_class(scene_type) and world.is_subclass(value, scene_type)

@@ -123,6 +123,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from builder.checks import world
 from builder.checks.diagnostics import Diagnostic, Edit, apply_edits, make, manim_namespace
 from builder.pyast import parse_python
 
@@ -309,7 +310,7 @@ _RANDOM_FUNCTIONS = frozenset({"rand", "randn", "randint", "random", "random_sam
                                "standard_normal", "integers", "beta", "exponential", "poisson", "binomial"})
 _ARRAY_METHODS = frozenset({"astype", "reshape", "copy", "transpose", "swapaxes"})
 
-_MISSING = object()
+_MISSING = world.MISSING
 
 #: A variable: the scope node that binds it and its name.
 _Var = tuple[ast.AST, str]
@@ -317,6 +318,10 @@ _Var = tuple[ast.AST, str]
 
 def check_safety(tree: ast.Module, source: str) -> tuple[Diagnostic, ...]:
     """Reject imports, names, attributes, calls and strings that escape the scene's sandbox."""
+    return world.with_fallback(lambda: _check_safety(tree, source))
+
+
+def _check_safety(tree: ast.Module, source: str) -> tuple[Diagnostic, ...]:
     visitor = _Safety(source, tree)
     visitor.visit(tree)
     seen: set[tuple[int | None, str, str]] = set()
@@ -373,7 +378,14 @@ def module_dangerous(name: str) -> bool:
 
 
 def _object_dangerous(value: object) -> bool:
-    """A dangerous module, builtin, evaluator, file function, console or logger, wherever it lives."""
+    """A dangerous module, builtin, evaluator, file function, console or logger, wherever it lives
+    (for a mirrored object, what this function said of the live one when the mirror was recorded)."""
+    if isinstance(value, world.Mirrored):
+        return bool(value.flags & world._DANGEROUS)
+    return live_object_dangerous(value)
+
+
+def live_object_dangerous(value: object) -> bool:
     if isinstance(value, types.ModuleType):
         return module_dangerous(value.__name__)
     if any(value is b for b in _BUILTIN_DANGER):
@@ -387,7 +399,7 @@ def _object_dangerous(value: object) -> bool:
         if not isinstance(mod, str) or mod == "builtins":
             return False
         return module_dangerous(mod) or (mod.startswith("numpy") and getattr(value, "__name__", "") in _DENIED_ATTRS)
-    if value is manim_namespace().get("config"):
+    if value is world.current().namespace.get("config"):
         return False  # the config has its own rule (C3)
     # module-level consoles, loggers and handlers write files (manim.console, manim.logger)
     mod = getattr(type(value), "__module__", None)
@@ -397,10 +409,16 @@ def _object_dangerous(value: object) -> bool:
 _BUILTIN_DANGER = tuple(getattr(builtins, n) for n in sorted(_DENIED_BUILTINS) if hasattr(builtins, n))
 
 
-@functools.cache
 def denied_attribute_names() -> frozenset[str]:
     """The static denylist plus every name under which a module a scene can reach re-exports
-    something dangerous (a breadth-first scan of the installed modules, done once)."""
+    something dangerous (see live_denied_attribute_names; the mirror holds its answer)."""
+    found: frozenset[str] = world.world_fact("denied_attributes")
+    return found
+
+
+@functools.cache
+def live_denied_attribute_names() -> frozenset[str]:
+    """denied_attribute_names, from a breadth-first scan of the installed modules (done once)."""
     manim_namespace()  # manim and its dependencies are imported
     queue = [m for n, m in list(sys.modules.items())
              if m is not None and isinstance(m, types.ModuleType) and module_allowed(n)]
@@ -637,7 +655,7 @@ class _Safety(ast.NodeVisitor):
                 self.parents[child] = parent
         self.scopes = _Scopes(tree, self.parents)
         self.denied_attrs = denied_attribute_names()
-        self.namespace = manim_namespace()
+        self.namespace = world.current().namespace
         self.config_object = self.namespace.get("config", _MISSING)
         self._memo: dict[tuple[str, object], object] = {}
         self._busy: set[tuple[str, object]] = set()
@@ -703,16 +721,13 @@ class _Safety(ast.NodeVisitor):
             return self._free_value(expr.id) if var is None else self._var_object(var)
         if isinstance(expr, ast.Attribute) and not expr.attr.startswith("_"):
             base = self._value(expr.value)
-            if isinstance(base, types.ModuleType) and not module_dangerous(base.__name__):
-                try:
-                    return getattr(base, expr.attr, _MISSING)
-                except Exception:
-                    return _MISSING
+            if world.is_module(base) and not module_dangerous(world.name_of(base)):
+                return world.get_attr(base, expr.attr)
         return _MISSING
 
-    def _module_of(self, expr: ast.AST) -> types.ModuleType | None:
+    def _module_of(self, expr: ast.AST) -> object | None:
         value = self._value(expr)
-        if isinstance(value, types.ModuleType) and not module_dangerous(value.__name__):
+        if world.is_module(value) and not module_dangerous(world.name_of(value)):
             return value
         return None
 
@@ -1010,18 +1025,16 @@ class _Safety(ast.NodeVisitor):
 
     def _base_attributes(self) -> frozenset[str] | None:
         """Every attribute of a library base class (or metaclass) of the file's classes; None if unknown."""
-        from builder.checks.api_lint import instance_attributes
-
         names: set[str] = set(dir(object)) | set(dir(type))
         for c in self.classes:
             for base in [*c.bases, *(k.value for k in c.keywords)]:
                 if self._class_of(base) is not None:
                     continue
                 value = self._value(base)
-                if not isinstance(value, type):
+                if not world.is_class(value):
                     return None
-                names.update(dir(value))
-                names.update(instance_attributes(value))
+                names.update(world.attr_names(value))
+                names.update(world.class_fact(value, "instance_attributes"))
         return frozenset(names)
 
     def _own(self, receiver: ast.AST, attr: str) -> bool:
@@ -1084,23 +1097,21 @@ class _Safety(ast.NodeVisitor):
             return "file-access", f"{attr} reads files: it may only be called directly"
         return problem
 
-    def _module_attribute_problem(self, module: types.ModuleType, attr: str,
+    def _module_attribute_problem(self, module: object, attr: str,
                                   node: ast.Attribute | None) -> _Problem | None:
         """A3: the real attribute of a module a scene may reach."""
-        path = f"{module.__name__}.{attr}"
+        modname = world.name_of(module)
+        path = f"{modname}.{attr}"
         if node is not None and not isinstance(node.ctx, ast.Load):
             return "forbidden-attribute", f"`{path}`: a scene may not modify modules"
         if attr.startswith("_"):
             return "forbidden-attribute", f"`{path}`: private module attributes are not allowed in a scene"
-        if module.__name__ == "manim" and attr in _DENIED_MANIM_NAMES:
+        if modname == "manim" and attr in _DENIED_MANIM_NAMES:
             return "forbidden-attribute", f"`{path}` is not allowed in a scene: it touches files or the configuration"
-        try:
-            value = getattr(module, attr, _MISSING)
-        except Exception:
-            value = _MISSING
+        value = world.get_attr(module, attr)
         if value is _MISSING:
             return self._name_problem(attr)  # not there (the API lint says so): the name rules decide
-        if isinstance(value, type) and issubclass(value, string.Formatter):
+        if world.is_formatter(value):
             return self._name_problem("Formatter")
         if _object_dangerous(value) or attr in _SPECIAL_DANGER:
             return _attr_kind(attr), (f"`{path}` is not allowed in a scene: "
@@ -1208,7 +1219,7 @@ class _Safety(ast.NodeVisitor):
             if _DUNDER.search(name) or name.startswith("_") or value is _MISSING:
                 self.reject(node, "forbidden-import", f"`from {mod} import {name}`: only Manim's public names may "
                             "be imported from its submodules; use `from manim import *`")
-            elif isinstance(value, types.ModuleType) or _object_dangerous(value) or name in _DENIED_MANIM_NAMES:
+            elif world.is_module(value) or _object_dangerous(value) or name in _DENIED_MANIM_NAMES:
                 self.reject(node, "forbidden-import", f"`from {mod} import {name}` is not allowed: it is a module "
                             "or touches files, processes or the configuration")
 
@@ -1259,7 +1270,7 @@ class _Safety(ast.NodeVisitor):
                         "(not passed, stored or aliased)")
         value = self._value(node)
         if any(value is w for w in _WRAPPERS) and not self._is_call_func(node):
-            self.reject(node, "dynamic-attribute", f"functools.{getattr(value, '__name__', '')} may only be called "
+            self.reject(node, "dynamic-attribute", f"functools.{world.name_of(value)} may only be called "
                         "directly (as a decorator)")
         if self._config_valued(node):
             problem = self._config_position_problem(node)
@@ -1379,8 +1390,8 @@ class _Safety(ast.NodeVisitor):
             self.reject(node, "introspection", f"`{func.id}` holds type(x): calling it is not allowed in a scene")
         else:
             value = self._value(func)
-            if isinstance(value, type) and issubclass(value, type):
-                self.reject(node, "introspection", f"calling the metaclass `{value.__name__}` is not allowed in a "
+            if world.is_metaclass(value):
+                self.reject(node, "introspection", f"calling the metaclass `{world.name_of(value)}` is not allowed in a "
                             "scene: write a class statement")
 
     def _check_wrappers(self, node: ast.Call, name: str | None) -> None:
@@ -1620,8 +1631,8 @@ def _import_refused(module: str, name: str, value: object) -> bool:
     """I2: a name imported from an allowed module that a scene may not hold."""
     if _DUNDER.search(name) or name.startswith("_") or name in _SPECIAL_DANGER:
         return True
-    if isinstance(value, types.ModuleType):
-        return not module_allowed(value.__name__)
+    if world.is_module(value):
+        return not module_allowed(world.name_of(value))
     return value is not _MISSING and _object_dangerous(value)
 
 
@@ -1632,54 +1643,62 @@ def _submodule_stars(tree: ast.Module) -> list[ast.ImportFrom]:
 
 def _submodule_export(module: str, name: str) -> object:
     """I3: what `from manim.<sub> import name` may bind: Manim's public export of that name."""
+    here = world.current()
     if module == "manim.typing" or module.startswith("manim.typing."):
-        loaded = sys.modules.get(module)
-        value = getattr(loaded, name, _MISSING) if loaded is not None and not name.startswith("_") else _MISSING
-        return _MISSING if isinstance(value, types.ModuleType) else value
-    value = manim_namespace().get(name, _MISSING)
-    loaded = sys.modules.get(module)  # never import a module the model names: only compare loaded ones
-    if loaded is not None and value is not _MISSING and getattr(loaded, name, value) is not value:
-        return _MISSING
+        loaded = here.loaded_module(module)
+        value = world.get_attr(loaded, name) if loaded is not _MISSING and not name.startswith("_") else _MISSING
+        return _MISSING if world.is_module(value) else value
+    value = here.namespace.get(name, _MISSING)
+    loaded = here.loaded_module(module)  # never import a module the model names: only compare loaded ones
+    if loaded is not _MISSING and value is not _MISSING:
+        found = world.get_attr(loaded, name)
+        if found is not _MISSING and found is not value:
+            return _MISSING
     return value
 
 
-@functools.cache
 def _star_names(module: str) -> frozenset[str]:
     """The names `from module import *` binds (its __all__, else its public names)."""
     mod = _import(module)
-    if not isinstance(mod, types.ModuleType):
-        return frozenset()
-    names = getattr(mod, "__all__", None)
-    if isinstance(names, list | tuple):
-        return frozenset(str(n) for n in names)
-    return frozenset(n for n in dir(mod) if not n.startswith("_"))
+    return world.star_names(mod) if world.is_module(mod) else frozenset()
 
 
-@functools.cache
 def _array_functions() -> tuple[object, ...]:
-    import numpy as np
+    np = _import("numpy")
+    if np is _MISSING:
+        return ()
+    rand = world.get_attr(np, "random")
+    found = [world.get_attr(np, n) for n in sorted(_ARRAY_FUNCTIONS)]
+    found += [world.get_attr(rand, n) for n in sorted(_RANDOM_FUNCTIONS)] if rand is not _MISSING else []
+    return tuple(f for f in found if f is not _MISSING)
 
-    found = [getattr(np, n) for n in sorted(_ARRAY_FUNCTIONS) if hasattr(np, n)]
-    found += [getattr(np.random, n) for n in sorted(_RANDOM_FUNCTIONS) if hasattr(np.random, n)]
-    return tuple(found)
 
-
-@functools.cache
 def _default_rng() -> object:
-    import numpy as np
-
-    return np.random.default_rng
+    np = _import("numpy")
+    rand = world.get_attr(np, "random") if np is not _MISSING else _MISSING
+    found = world.get_attr(rand, "default_rng") if rand is not _MISSING else _MISSING
+    return object() if found is _MISSING else found  # never the value of anything
 
 
 def import_scene_module(name: str) -> types.ModuleType | None:
-    """The module a scene's `import name` binds, as the checks see it (REVIEWED_MODULES from
-    builder/templates/); None when it cannot be imported here."""
-    found = _import(name)
+    """The module a scene's `import name` binds (REVIEWED_MODULES from builder/templates/),
+    imported here; None when it cannot be imported."""
+    found = live_import(name)
     return found if isinstance(found, types.ModuleType) else None
 
 
-@functools.cache
+def scene_module(name: str) -> object | None:
+    """import_scene_module as the checks see it: from the current world (live or mirrored)."""
+    found = _import(name)
+    return found if world.is_module(found) else None
+
+
 def _import(name: str) -> object:
+    return world.current().import_module(name)
+
+
+@functools.cache
+def live_import(name: str) -> object:
     try:
         return _load_reviewed(name) if name in REVIEWED_MODULES else importlib.import_module(name)
     except Exception:
@@ -1699,12 +1718,9 @@ def _load_reviewed(name: str) -> types.ModuleType:
 
 def _lookup(module: str, name: str) -> object:
     if module == "manim":
-        return manim_namespace().get(name, _MISSING)
+        return world.current().namespace.get(name, _MISSING)
     mod = _import(module)
-    try:
-        return getattr(mod, name, _MISSING) if mod is not _MISSING else _MISSING
-    except Exception:
-        return _MISSING
+    return world.get_attr(mod, name) if mod is not _MISSING else _MISSING
 
 
 def _unbound_call_fits(method: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> bool:
