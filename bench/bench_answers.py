@@ -51,6 +51,7 @@ from bench.common import (
     PY,
     REPO,
     Result,
+    api_mirror_note,
     command_line,
     figure,
     make_gallery,
@@ -208,6 +209,7 @@ def real_answers(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
     result = new_result("real-answers", command="", quick=quick,
                         scope=f"{len(answers)} publish answers of tests/corpus/real/, one concept each, "
                               "one build each; the model server repeats the same answer to every request")
+    result["notes"].append(api_mirror_note())
     rows: list[dict[str, Any]] = []
     with model_server() as server:
         root = project(WORK / "real", answers)
@@ -274,6 +276,7 @@ def first_build(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
     result = new_result("first-build", command="", quick=quick,
                         scope=f"{len(answers)} publish answers of tests/corpus/real/ "
                               f"({sum(a.three_d for a in answers)} 3D), one cold run per side each")
+    result["notes"].append(api_mirror_note())
     rows: list[dict[str, Any]] = []
     with model_server() as server:
         env = model_env(server.base_url)

@@ -26,12 +26,11 @@ import argparse
 import json
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import MANIM_CFG, PY, REPO, Result, figure, new_result, wall
+from bench.common import MANIM_CFG, PY, REPO, Result, api_mirror_note, figure, new_result, wall
 
 CORPUS = REPO / "tests" / "corpus" / "broken"
 REAL = REPO / "tests" / "corpus" / "real"
@@ -104,19 +103,6 @@ def _figures(rows: list[dict[str, object]], what: str) -> list[dict[str, object]
     ]
 
 
-def _mirror_note() -> str:
-    """Record the API mirror the static checks use (unless this installation has it) and say
-    what recording it costs, measured here in a fresh process that records it from scratch."""
-    code = ("import time; from builder.checks import world; path = world.mirror_path(); "
-            "t = time.monotonic(); world.live().namespace; imported = time.monotonic() - t; "
-            "t = time.monotonic(); world.record(path); print(f'{imported:.2f} {time.monotonic() - t:.2f}')")
-    out = subprocess.run([PY, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    imported, recorded = out.stdout.split()[-2:]
-    return (f"The API mirror: recording it once per installation took {recorded} s here, after the "
-            f"{imported} s import of Manim it needs; every check after that reads it instead of "
-            "importing Manim for the static steps (the preflight child still imports Manim).")
-
-
 def diagnosis(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
     """Every broken file and every run-time-error answer (or the quick five), both sides cold.
 
@@ -133,7 +119,7 @@ def diagnosis(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
                         scope=f"{len(files)} of the {total} broken files of tests/corpus/broken/ and "
                               f"{len(real)} of the {len(real_errors)} run-time-error answers of "
                               "tests/corpus/real/, one run each")
-    result["notes"].append(_mirror_note())
+    result["notes"].append(api_mirror_note())
     rows = [measure(path) for path in files]
     rows += [measure(path, step="dryrun", scene=real_errors[path.name], corpus="real") for path in real]
     runtime = [r for r in rows if r["step"] == "dryrun"]

@@ -274,6 +274,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="mathreel-check-") as tmp:
         work = Path(tmp)
         run = not args.static and not args.diff
+        held = False
         warm: WarmPreflight | None = None
 
         def start_warm(current: str) -> None:
@@ -281,7 +282,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             # passed, its preflight child starts and loads Manim while the formulas compile here;
             # it gets the scene when the checks are done. A scene rejected sooner never starts one.
             nonlocal warm
-            if run and warm is None:
+            if run and warm is None and (args.fix or current == source):  # (else it is not run: see below)
                 from builder.checks.dryrun import WarmPreflight
                 from builder.video.render import scrubbed_env
 
@@ -298,7 +299,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                 fixed = check_scene(source, scene_class=scene_class, workdir=work / "check", fix=True,
                                     latex=not args.no_latex, anchors=anchors, on_safe=start_warm)
             left = list(fixed.diagnostics)
-            if fixed.ok and run:
+            # a file that still needs a fix is not run: the run would be of a scene that is not on
+            # disk yet, and `--fix` (which the problems above call for anyway) runs the fixed one
+            held = bool(fixed.rewrites) and not args.fix
+            if fixed.ok and run and not held:
                 from builder.sandbox import SANDBOXED
 
                 # the settings' sandbox policy only matters where bubblewrap cannot start (no warm child)
@@ -325,6 +329,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{_at(path, where(d.line))} [{d.step}/{d.kind}] {tag}{' '.join(d.message.split())}")
     total = len(fixes) + len(errors)
     note = f", {len(warnings)} warning{'s' * (len(warnings) != 1)}" if warnings else ""
+    if run and held and fixed.ok:
+        print(f"{path}: the scene was not run: `--fix` applies the fixes above and runs it")
     if args.fix:
         print(f"Found {total} problem{'s' * (total != 1)} ({len(fixes)} fixed, {len(errors)} remaining){note}."
               if total else f"{path}: all checks passed{note}.")

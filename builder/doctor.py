@@ -64,8 +64,22 @@ def run_checks(config_file: Path | None) -> list[Check]:
 
     checks.append(Check("opengl", "ok" if (xserver.available() or os.environ.get("DISPLAY")) else "warn",
                         xserver.describe(), "apt-get install xvfb libgl1-mesa-dri"))
+    checks.append(_mirror_check())
     checks.append(_model_check(config_file))
     return checks
+
+
+def _mirror_check() -> Check:
+    """The API mirror the static checks read instead of importing Manim (builder/checks/world.py)."""
+    from builder.checks import world
+
+    path = world.mirror_path()
+    if path is None:
+        return Check("api mirror", "warn", "no cache folder: the checks import Manim each time",
+                     "make ~/.cache (or $XDG_CACHE_HOME) writable")
+    if path.is_file():
+        return Check("api mirror", "ok", f"recorded for this installation: {path}")
+    return Check("api mirror", "ok", "not recorded yet: the first check records it (about 2 s, once)")
 
 
 def _model_check(config_file: Path | None) -> Check:

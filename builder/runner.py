@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 import os
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -54,35 +55,47 @@ class Runner(Protocol):
                  check: bool = True) -> Completed: ...
 
 
-def _preexec(limits: Limits | None) -> None:
-    """Runs in the child before exec: new session (so a timeout kills the group) and rlimits."""
-    os.setsid()
-    _die_with_parent()
-    if limits is None:
-        return
+def _preexec(limits: Limits | None) -> Callable[[], None]:
+    """What runs in the child before exec: a new session (so a timeout kills the group), death
+    with the parent, and rlimits. Everything it needs is imported and looked up here, in the
+    parent: the child of a fork from a threaded process must not import (another thread may
+    have held the import lock, or the dynamic loader's, at the fork, and the child would wait
+    for it forever)."""
     import resource
 
-    pairs = [
-        (resource.RLIMIT_CPU, limits.cpu_seconds),
-        (resource.RLIMIT_AS, limits.address_space_bytes),
-        (resource.RLIMIT_FSIZE, limits.file_size_bytes),
-        (resource.RLIMIT_NPROC, limits.processes),
-    ]
-    for which, value in pairs:
-        if value is not None:
-            resource.setrlimit(which, (value, value))
+    prctl = _prctl()
+    pairs = [] if limits is None else [
+        (which, value) for which, value in (
+            (resource.RLIMIT_CPU, limits.cpu_seconds),
+            (resource.RLIMIT_AS, limits.address_space_bytes),
+            (resource.RLIMIT_FSIZE, limits.file_size_bytes),
+            (resource.RLIMIT_NPROC, limits.processes),
+        ) if value is not None]
+    setrlimit = resource.setrlimit
+
+    def child() -> None:
+        os.setsid()
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux: SIGKILL when the build dies, even by SIGKILL
+        for which, value in pairs:
+            setrlimit(which, (value, value))
+
+    return child
 
 
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGKILL when the build dies, even by SIGKILL (no orphan renders)."""
+_PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, resolved once in the parent (None where there is none)."""
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        found: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        return found
     except (OSError, AttributeError):
-        pass
+        return None
 
 
 class Cancelled(ToolError):
@@ -149,7 +162,7 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
         proc = subprocess.Popen(
             args, cwd=cwd, env=dict(env) if env is not None else None,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            preexec_fn=lambda: _preexec(limits),
+            preexec_fn=_preexec(limits),
         )
     except FileNotFoundError as exc:
         raise ToolError(f"{args[0]} is not installed or not on PATH - run `make site` to set up, "

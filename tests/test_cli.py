@@ -100,7 +100,7 @@ def test_doctor_checks_the_tools(project: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.chdir(project)
     code = main(["doctor"])
     out = capsys.readouterr().out
-    for name in ("manim", "latex", "dvisvgm", "pdflatex", "pandoc", "katex", "sandbox", "model"):
+    for name in ("manim", "latex", "dvisvgm", "pdflatex", "pandoc", "katex", "sandbox", "api mirror", "model"):
         assert f"] {name}:" in out
     assert code == 0, out
 
@@ -297,6 +297,22 @@ def test_check_runs_the_scene_by_default(tmp_path: Path, capsys: pytest.CaptureF
     code, out, path = check_file(tmp_path, source, capsys=capsys)
     assert code == 1
     assert f"{path}:7: [dryrun/" in out and "IndexError" in out
+
+
+def test_check_runs_the_scene_only_once_nothing_needs_a_fix(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that still needs a fix is not run (the run would be of a scene that is not on disk);
+    `--fix` applies the fixes and runs the fixed scene, which finds the run-time error."""
+    source = FIXABLE + "        sizes = [1, 2]\n        self.add(Circle(radius=sizes[5]))\n"
+    code, out, path = check_file(tmp_path, source, capsys=capsys)
+    assert code == 1
+    assert f"{path}:6: [api/old-api]" in out and "[dryrun/" not in out
+    assert f"{path}: the scene was not run: `--fix` applies the fixes above and runs it" in out
+    assert out.splitlines()[-1] == "Found 1 problem (1 fixable with --fix)."
+    code, out, path = check_file(tmp_path, source, "--fix", capsys=capsys)
+    assert code == 1
+    assert f"{path}:8: [dryrun/" in out and "IndexError" in out
+    assert "not run" not in out
 
 
 def test_check_starts_the_run_early_and_hands_over_only_what_passed(

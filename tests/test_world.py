@@ -181,3 +181,15 @@ def test_a_check_with_the_mirror_imports_neither_manim_nor_numpy(tmp_path: Path)
 def test_switched_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MATHREEL_API_MIRROR", "0")
     assert world._load() is None
+
+
+def test_doctor_says_whether_the_mirror_is_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from builder.doctor import _mirror_check
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert "not recorded yet" in _mirror_check().detail
+    path = world.mirror_path()
+    assert path is not None and str(path).startswith(str(tmp_path))
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"")
+    assert _mirror_check().detail.startswith("recorded for this installation")

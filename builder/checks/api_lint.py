@@ -161,7 +161,7 @@ _KWARG_ADVICE = {
 
 #: Mobject methods whose keyword arguments are checked (receiver type is unknown, so the union of
 #: every Manim definition is accepted, and an open **kwargs anywhere disables the check).
-CHECKED_METHODS = _CHECKED_METHODS = (
+CHECKED_METHODS = (
     "next_to", "move_to", "shift", "scale", "rotate", "to_edge", "to_corner", "align_to",
     "arrange", "arrange_in_grid", "set_color", "set_fill", "set_stroke", "set_opacity",
     "match_width", "match_height", "scale_to_fit_width", "scale_to_fit_height", "surround",
@@ -691,7 +691,7 @@ def _check_kwargs(ctx: _Ctx) -> list[_Finding]:
             if world.is_class(value):
                 accepted = world.class_fact(value, "accepted_kwargs")
                 what = f"{func.id}()"
-        elif (isinstance(func, ast.Attribute) and func.attr in _CHECKED_METHODS
+        elif (isinstance(func, ast.Attribute) and func.attr in CHECKED_METHODS
               and func.attr not in ctx.user_defs
               and not (isinstance(func.value, ast.Name) and (func.value.id in ctx.module_aliases
                                                              or func.value.id == "self"))):

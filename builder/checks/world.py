@@ -118,6 +118,7 @@ class Mirror:
         self._handles: dict[int, Mirrored] = {}
         self._modules: dict[str, int] = data["modules"]
         self._facts: dict[str, Any] = data["facts"]
+        self._thawed: dict[str, Any] = {}
         self._raw_namespace: dict[str, Any] = data["namespace"]
         self.namespace: Mapping[str, object] = _Namespace(self)
 
@@ -135,10 +136,14 @@ class Mirror:
         return self._handle(self._modules[name]) if name in self._modules else MISSING
 
     def fact(self, name: str) -> Any:
-        value = self._facts[name]
-        if name == "method_kwargs":
-            return {method: _thaw(v) for method, v in value.items()}
-        return value if name == "version" else _thaw(value)
+        if name not in self._thawed:
+            value = self._facts[name]
+            if name == "method_kwargs":
+                value = {method: _thaw(v) for method, v in value.items()}
+            elif name != "version":
+                value = _thaw(value)
+            self._thawed[name] = value
+        return self._thawed[name]
 
     def class_fact(self, cls: Mirrored, fact: str, arg: str | None = None) -> Any:
         extra = self._objects[cls._index][5] or {}
@@ -277,10 +282,12 @@ _recorded = False
 
 
 def ensure_mirror() -> None:
-    """Record this installation's mirror if the checks ran live for want of one (once per
-    process; the live run has imported Manim already), and use it from then on."""
+    """Record this installation's mirror if the checks ran live for want of one and have
+    imported Manim already (once per process), and use it from then on. A check that never
+    needed Manim (a syntax error) leaves the recording to the next one."""
     global _default, _recorded
-    if _recorded or os.environ.get("MATHREEL_API_MIRROR", "1") == "0" or not isinstance(current(), Live):
+    if (_recorded or os.environ.get("MATHREEL_API_MIRROR", "1") == "0" or "manim" not in sys.modules
+            or not isinstance(current(), Live)):
         return
     with _lock:
         if _recorded:
