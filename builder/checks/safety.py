@@ -381,7 +381,7 @@ def _object_dangerous(value: object) -> bool:
     """A dangerous module, builtin, evaluator, file function, console or logger, wherever it lives
     (for a mirrored object, what this function said of the live one when the mirror was recorded)."""
     if isinstance(value, world.Mirrored):
-        return bool(value.flags & world._DANGEROUS)
+        return world.recorded_dangerous(value)
     return live_object_dangerous(value)
 
 

@@ -12,7 +12,7 @@ live code, into a mirror (`~/.cache/mathreel/mirror/<key>.marshal`):
   other), name, and the answers of the safety step's predicates (dangerous, a Formatter, a
   metaclass);
 - for Manim's classes: `dir()`, the `self.X` names of their source, the keyword arguments their
-  constructor accepts, and the parameters of each public method of the scene classes;
+  constructor accepts, their MRO, and for the scene classes the parameters of each method;
 - Manim's version, the denylist of re-exported dangerous names, the union of Manim's attribute
   names and the keyword arguments of the checked methods.
 
@@ -54,7 +54,7 @@ FORMAT = 1
 #: The value of a name that does not exist (shared with the safety step).
 MISSING: Any = object()
 
-_DANGEROUS, _FORMATTER, _METACLASS, _CALLABLE, _GETATTR_HOOK = 1, 2, 4, 8, 16
+_DANGEROUS, _FORMATTER, _METACLASS, _GETATTR_HOOK = 1, 2, 4, 16
 
 
 class MirrorMiss(Exception):
@@ -388,8 +388,9 @@ def is_formatter(value: object) -> bool:
     return isinstance(value, type) and issubclass(value, string.Formatter)
 
 
-def is_callable(value: object) -> bool:
-    return bool(value.flags & _CALLABLE) if isinstance(value, Mirrored) else callable(value)
+def recorded_dangerous(value: Mirrored) -> bool:
+    """What the safety step's own predicate said of the live object when the mirror was recorded."""
+    return bool(value.flags & _DANGEROUS)
 
 
 def name_of(value: object, default: str = "") -> str:
@@ -684,8 +685,6 @@ class _Recorder:
             flags |= _FORMATTER
         if is_metaclass(value):
             flags |= _METACLASS
-        if callable(value):
-            flags |= _CALLABLE
         name: str | None
         module: str | None
         if isinstance(value, types.ModuleType):
