@@ -9,6 +9,7 @@ import contextlib
 import functools
 import json
 import marshal
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -186,3 +187,19 @@ def test_doctor_says_whether_the_mirror_is_recorded(tmp_path: Path, monkeypatch:
     path.parent.mkdir(parents=True)
     path.write_bytes(b"")
     assert _mirror_check().detail.startswith("recorded for this installation")
+
+
+def test_recording_keeps_only_the_newest_mirrors(tmp_path: Path, mirror: world.Mirror) -> None:
+    # other installations' mirrors stay; a long trail of edits does not pile up
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    for age in range(6):
+        old = folder / f"old{age}.marshal"
+        old.write_bytes(b"")
+        os.utime(old, (1_000_000 - age, 1_000_000 - age))
+    (folder / "notes.txt").write_text("not a mirror")
+    new = folder / "new.marshal"
+    world.record(new)
+    assert sorted(p.name for p in folder.iterdir()) == ["new.marshal", "notes.txt", "old0.marshal",
+                                                        "old1.marshal", "old2.marshal"]
+    assert world.load(new) is not None

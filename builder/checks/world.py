@@ -596,8 +596,25 @@ def record(path: Path) -> None:
         data["objects"] = recorder.objects
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, marshal.dumps(data))
+    _prune(path.parent, keep=path)
     log.info("recorded the Manim API mirror for the checks (%d objects, %.1f s; once per installation)",
              len(recorder.objects), time.monotonic() - started)
+
+
+#: Mirrors kept in the folder: other virtualenvs sharing this cache keep theirs, and each edit
+#: of the checks (or upgrade) does not leave another 1.6 MB behind for good.
+KEEP = 4
+
+
+def _prune(folder: Path, *, keep: Path) -> None:
+    """Remove all but the KEEP most recently written mirrors (never `keep`)."""
+    try:
+        found = sorted(folder.glob("*.marshal"), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in [p for p in found if p != keep][KEEP - 1:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
 
 
 class _Recorder:
