@@ -203,3 +203,21 @@ def test_recording_keeps_only_the_newest_mirrors(tmp_path: Path, mirror: world.M
     assert sorted(p.name for p in folder.iterdir()) == ["new.marshal", "notes.txt", "old0.marshal",
                                                         "old1.marshal", "old2.marshal"]
     assert world.load(new) is not None
+
+
+def test_the_first_check_that_imported_manim_records_the_mirror(tmp_path: Path) -> None:
+    # a new installation: a syntax error never needs Manim, so it records nothing and imports
+    # nothing; the first check that asked the live modules records the mirror for the next ones
+    code = (
+        "import sys\n"
+        "from builder.checks import check_scene, world\n"
+        "check_scene('class Demo(Scene)\\n', scene_class='Demo', latex=False)\n"
+        "print('RESULT', 'manim' in sys.modules, world.mirror_path().exists())\n"
+        "check_scene('from manim import *\\nclass Demo(Scene):\\n    def construct(self):\\n"
+        "        self.add(Circle())\\n', scene_class='Demo', latex=False)\n"
+        "print('RESULT', 'manim' in sys.modules, world.mirror_path().exists(), world.current().mirrored)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    assert [line for line in out if line.startswith("RESULT ")] == ["RESULT False False", "RESULT True True True"]
