@@ -118,11 +118,8 @@ def cold_render(*, quick: bool) -> Result:
                goal=("<=", 1.0), command=command_line(argv),
                parts={"parallel naive loop": pooled},
                note="mathreel does more than render (posters, previews, storyboard frames, a "
-                    "notes PDF per concept: about 0.4 s each), but most of the gap is the tail: "
-                    "renders start in the concepts' order, so the longest one (taylor-series-radius, "
-                    "a third longer than the rest at -qm) can start last and run alone on one core; "
-                    "starting the longest first needs a render-cost estimate a cold build lacks "
-                    "(the video length read from the source ranks it third of eight)"),
+                    "notes PDF per concept): against a parallel loop that only renders, the gap "
+                    "is that extra work"),
     ]
     result["notes"].append("Renderer: Cairo on both sides (`renderer: cairo` in the gallery's "
                            "mkdocs.yml; the naive side uses Manim's default, Cairo). Caching: "
