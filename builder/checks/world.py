@@ -116,6 +116,7 @@ class Mirror:
     def __init__(self, data: dict[str, Any]) -> None:
         self._objects: list[tuple[Any, ...]] = data["objects"]
         self._handles: dict[int, Mirrored] = {}
+        self._names: dict[int, frozenset[str]] = {}
         self._modules: dict[str, int] = data["modules"]
         self._facts: dict[str, Any] = data["facts"]
         self._thawed: dict[str, Any] = {}
@@ -171,10 +172,13 @@ class Mirror:
         return MISSING
 
     def names(self, obj: Mirrored) -> frozenset[str]:
-        names = self._objects[obj._index][6]
-        if names is None:
-            raise MirrorMiss(f"dir() of {obj!r} is not in the mirror")
-        return frozenset(names)
+        found = self._names.get(obj._index)
+        if found is None:  # made once per object: the API lint asks a scene class for each self.X
+            names = self._objects[obj._index][6]
+            if names is None:
+                raise MirrorMiss(f"dir() of {obj!r} is not in the mirror")
+            found = self._names.setdefault(obj._index, frozenset(names))
+        return found
 
     def star(self, obj: Mirrored) -> frozenset[str] | None:
         entry = self._objects[obj._index]

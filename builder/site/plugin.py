@@ -97,4 +97,3 @@ class MathreelPlugin(BasePlugin[MathreelConfig]):  # type: ignore[no-untyped-cal
             if folder.is_dir():
                 server.watch(str(folder))
         return server
-

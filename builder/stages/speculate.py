@@ -57,9 +57,9 @@ class WarmRender:
     lets it go (killed, its folder removed; before the hand-over it leaves by itself).
 
     Its flags (quality, renderer, sections) are fixed at the start, from the concept and the
-    answer as far as they are known; a job that needs others does not `fit` it. It reads no gallery TeX cache (which part a run
-    reads depends on the final source); the formulas it compiles are published into the
-    source's part after the run, as a render publishes them.
+    answer as far as they are known; a job that needs others does not `fit` it. It reads no
+    gallery TeX cache (which part a run reads depends on the final source); the formulas it
+    compiles are published into the source's part after the run, as a render publishes them.
     """
 
     def __init__(self, render_dir: Path, *, quality: str, renderer: str, extra: tuple[str, ...] = (),
