@@ -275,8 +275,10 @@ def build(config_file: Path, options: BuildOptions = BuildOptions(), *,
     `overrides` are the CLI's (Settings field names; None: not given), laid over MATHREEL_*
     variables and mkdocs.yml by `builder.settings.load_settings`.
     """
+    from builder.sandbox import probe_ahead
     from builder.settings import load_settings
 
+    probe_ahead()  # the pipeline asks first thing whether bubblewrap works: answered meanwhile
     settings, mkdocs_config = load_settings(config_file, cli=overrides, env=os.environ)
     if on_settings:
         on_settings(settings)

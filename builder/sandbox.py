@@ -20,9 +20,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -190,9 +190,25 @@ def prepare_workdir(work: Path) -> None:
 _PROBE_CODE = "import importlib.util as u; assert u.find_spec('manim'); print('ok')"
 
 
-@cache
+_probed: list[Probe] = []
+_probing = threading.Lock()
+
+
 def probe() -> Probe:
     """Can bubblewrap start the interpreter here, as renders start it? (checked once a process)"""
+    with _probing:  # a caller arriving while `probe_ahead`'s thread probes waits for its answer
+        if not _probed:
+            _probed.append(_probe())
+        return _probed[0]
+
+
+def probe_ahead() -> None:
+    """Start the probe in the background (about 0.1 s), so that the first run finds it done."""
+    if not _probed:
+        threading.Thread(target=probe, daemon=True, name="sandbox-probe").start()
+
+
+def _probe() -> Probe:
     if shutil.which("bwrap") is None:
         return Probe(False, "bubblewrap is not installed: run `make setup` or "
                             "`apt-get install bubblewrap`")

@@ -3,6 +3,7 @@ of each play) through the real sandbox seam, and the anchors-seen matcher."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -151,6 +152,20 @@ def test_formulas_known_from_the_source_compile_in_one_batch(tmp_path: Path) -> 
     assert len(manims) == 3 and all(p.name in ours for p in manims)
     for path in manims:
         assert drawing(ours[path.name]) == drawing(path), path.name
+
+
+@pytest.mark.integration
+def test_an_error_before_the_first_formula_does_not_wait_for_the_batch(tmp_path: Path) -> None:
+    # The batch compiles beside construct: a scene that fails before it shows any formula is
+    # reported without waiting for latex and dvisvgm (300 pages take seconds; the error, none).
+    formulas = "".join(f"        self.add(MathTex(r'x_{{{i}}} + y_{{{i}}}'))\n" for i in range(300))
+    result, source = _run(tmp_path, "        slope = 3.0 / (1.0 - 1.0)\n" + formulas)
+    (diag,) = result.errors
+    assert diag.line == _line_of(source, "slope =") and diag.message.startswith("ZeroDivisionError")
+    batch = json.loads((tmp_path / "dry" / "tex_batch.json").read_text())
+    assert len(batch) == 300
+    assert result.facts.tex_batched == 0  # it ended before the batch did (waited for: 300)
+    assert not list((tmp_path / "dry" / "Tex").glob("*.svg"))
 
 
 @pytest.mark.integration

@@ -298,3 +298,28 @@ def test_what_a_scene_leaves_in_the_tex_cache_never_reaches_another_scene(tmp_pa
                           render_dir=tmp_path / "render", tex_dir=shared, timeout=120)
     with Image.open(clean.poster) as a, Image.open(victim.poster) as b:
         assert abs(ink(b) - ink(a)) < 0.1 * ink(a), (ink(a), ink(b))
+
+
+def test_the_probe_started_ahead_is_the_one_every_caller_gets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `mathreel check` and `build` start the probe before their first run needs it; a caller
+    # arriving meanwhile waits for that probe instead of starting bubblewrap a second time.
+    import threading
+    import time
+
+    calls: list[Probe] = []
+    started = threading.Event()
+
+    def slow_probe() -> Probe:
+        started.set()
+        time.sleep(0.3)
+        calls.append(Probe(True, ""))
+        return calls[-1]
+
+    monkeypatch.setattr(sandbox, "_probe", slow_probe)
+    monkeypatch.setattr(sandbox, "_probed", [])
+    sandbox.probe_ahead()
+    assert started.wait(10)
+    found = sandbox.probe()
+    assert len(calls) == 1 and found is calls[0]
+    sandbox.probe_ahead()  # answered: starts nothing
+    assert sandbox.probe() is found and len(calls) == 1

@@ -469,6 +469,9 @@ def _batch_tex(tex_dir, shared=None):
     page's SVG is the one Manim would write (the same glyphs and positions). Anything
     unexpected (an error, a page too many or too few) drops the whole batch: construct then
     compiles each formula itself, and reports an error with its line.
+
+    The compile runs beside construct: the scene's first formula waits for the batch (and then
+    finds its SVG), and a scene that fails before any formula never waits for it.
     """
     try:
         with open(TEX_BATCH_JSON, encoding="utf-8") as handle:
@@ -478,24 +481,53 @@ def _batch_tex(tex_dir, shared=None):
     if not isinstance(calls, list) or not os.path.isdir(tex_dir):
         return
     began = time.monotonic()
-    STATE["phase"] = "compiling the scene's formulas"
     try:
-        names = _batch_compile(calls[:MAX_BATCH], tex_dir, shared)
+        planned = _batch_plan(calls[:MAX_BATCH], tex_dir, shared)
     except Exception as exc:  # a batch is only a head start: construct compiles what is missing
         STATE["tex_batch_error"] = f"{type(exc).__name__}: {exc}"[:300]
+        planned = None
+    if planned is None:
+        _remove_batch_files(tex_dir)
+        return
+    done = threading.Event()
+
+    def compile_batch():
         names = []
-    finally:
-        for leftover in os.listdir(tex_dir):
-            if leftover.startswith(BATCH_NAME):
-                os.remove(os.path.join(tex_dir, leftover))
-    STATE["tex_batched"] = len(names)
-    STATE["tex_batch_s"] = round(time.monotonic() - began, 3)
+        try:
+            names = _batch_compile(*planned, tex_dir)
+        except Exception as exc:
+            STATE["tex_batch_error"] = f"{type(exc).__name__}: {exc}"[:300]
+        finally:
+            _remove_batch_files(tex_dir)
+            STATE["tex_batched"] = len(names)
+            STATE["tex_batch_s"] = round(time.monotonic() - began, 3)
+            done.set()
+
+    from manim.mobject.text import tex_mobject
+
+    compile_svg = tex_mobject.tex_to_svg_file
+
+    def after_batch(expression, environment=None, tex_template=None):
+        if not done.is_set():
+            phase = STATE["phase"]
+            STATE["phase"] = "compiling the scene's formulas"
+            done.wait()
+            STATE["phase"] = phase
+        return compile_svg(expression, environment, tex_template)
+
+    tex_mobject.tex_to_svg_file = after_batch
+    threading.Thread(target=compile_batch, daemon=True, name="mathreel-tex-batch").start()
 
 
-def _batch_compile(calls, tex_dir, shared):
-    import re
-    import subprocess
+def _remove_batch_files(tex_dir):
+    for leftover in os.listdir(tex_dir):
+        if leftover.startswith(BATCH_NAME):
+            os.remove(os.path.join(tex_dir, leftover))
 
+
+def _batch_plan(calls, tex_dir, shared):
+    """Write the batch document: (its file, the SVG name of each page), or None when there is
+    nothing to compile."""
     from manim import config
     from manim.mobject.text import tex_mobject
     from manim.utils.tex_file_writing import tex_hash
@@ -550,7 +582,7 @@ def _batch_compile(calls, tex_dir, shared):
         names.append(name)
         bodies.append(body)
     if first is None:
-        return []
+        return None
     document = (first.replace(head, f"\\documentclass[preview,multi={BATCH_PAGE}]{{standalone}}\n", 1)
                 + "\\begin{document}"
                 + "".join(f"\\begin{{{BATCH_PAGE}}}{body}\\end{{{BATCH_PAGE}}}" for body in bodies)
@@ -558,17 +590,48 @@ def _batch_compile(calls, tex_dir, shared):
     tex_file = os.path.join(tex_dir, BATCH_NAME + ".tex")
     with open(tex_file, "w", encoding="utf-8") as handle:
         handle.write(document)
+    return tex_file, names
+
+
+#: The batch's latex or dvisvgm while it runs: stopped when the scene's run ends first.
+_BATCH_TOOLS = []
+
+
+@atexit.register
+def _stop_batch_tools():
+    for proc in list(_BATCH_TOOLS):
+        proc.kill()
+
+
+def _run_tool(argv):
+    import subprocess
+
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _BATCH_TOOLS.append(proc)
+    try:
+        return proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        _BATCH_TOOLS.remove(proc)
+
+
+def _batch_compile(tex_file, names, tex_dir):
+    """Run latex and dvisvgm over the batch document; the SVG names it compiled (all or none)."""
+    import re
+
     # the command lines Manim itself uses (the runtime guard allows no others)
-    latex = subprocess.run(["latex", "-interaction=batchmode", "-output-format=dvi", "-halt-on-error",
-                            f"-output-directory={tex_dir}", tex_file], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=120)
-    if latex.returncode != 0:
+    if _run_tool(["latex", "-interaction=batchmode", "-output-format=dvi", "-halt-on-error",
+                  f"-output-directory={tex_dir}", tex_file]) != 0:
         STATE["tex_batch_error"] = "latex failed on the batch"
         return []
-    subprocess.run(["dvisvgm", "--page=1-", "--no-fonts", "--verbosity=0",
-                    f"--output={os.path.join(tex_dir, BATCH_NAME)}-%p.svg",
-                    os.path.join(tex_dir, BATCH_NAME + ".dvi")],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=True)
+    if _run_tool(["dvisvgm", "--page=1-", "--no-fonts", "--verbosity=0",
+                  f"--output={os.path.join(tex_dir, BATCH_NAME)}-%p.svg",
+                  os.path.join(tex_dir, BATCH_NAME + ".dvi")]) != 0:
+        STATE["tex_batch_error"] = "dvisvgm failed on the batch"
+        return []
     pages = {}
     for entry in os.listdir(tex_dir):
         match = re.fullmatch(re.escape(BATCH_NAME) + r"-0*([0-9]+)\.svg", entry)
