@@ -37,7 +37,7 @@ from builder.video.render import manim_version
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BuildOptions", "BuildRecord", "LogProgress", "Progress", "build", "run_pipeline"]
+__all__ = ["BuildOptions", "BuildRecord", "LogProgress", "Progress", "build", "render_order", "run_pipeline"]
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,9 @@ def _render_all(ctx: BuildContext, concepts: dict[str, Concept], ready: dict[str
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(slots, len(ready) or 1)),
                                 thread_name_prefix="render") as pool:
-            mains = {pool.submit(_finish, ctx, concepts[slug], g): slug for slug, g in ready.items()}
+            mains = {pool.submit(_finish, ctx, concepts[slug], ready[slug]): slug
+                     for slug in render_order(ready, ctx.previous, {
+                         slug: concepts[slug].scene.quality or ctx.settings.quality for slug in ready})}
             others = {pool.submit(render_variant, ctx, concepts[slug], name, entry): slug
                       for slug, g in ready.items() for name, entry in g.variants}
             futures: dict[Any, str] = {**mains, **others}
@@ -227,6 +229,32 @@ def _render_all(ctx: BuildContext, concepts: dict[str, Concept], ready: dict[str
         found = sorted(variants[slug], key=lambda v: order.index(v.model) if v.model in order else 0)
         records[slug] = replace(records[slug], variants=tuple(found + failed))
     return records
+
+
+def render_order(ready: dict[str, Generated], previous: dict[str, ConceptRecord],
+                 qualities: dict[str, str]) -> list[str]:
+    """The concepts in the order their renders start: longest first, where that is known.
+
+    Renders run `jobs` at a time, and the build lasts until the last one ends: a long render
+    started last leaves the other cores idle for most of it. A concept's expected cost is its
+    previous render's seconds (an upgrade or a new quality renders the whole gallery again),
+    or else its model answer's preflight estimate at the concept's quality. Concepts with
+    neither (a new gallery) keep their order and go first: nothing says they are short.
+    """
+    def expected(slug: str) -> float | None:
+        record = previous.get(slug)
+        if record is not None and record.render is not None and record.render.seconds > 0:
+            return record.render.seconds
+        entry = ready[slug].entry
+        facts = entry.meta.get("preflight")
+        estimate = facts.get("estimate") if isinstance(facts, dict) and not entry.hand_edited else None
+        seconds = estimate.get(qualities[slug]) if isinstance(estimate, dict) else None
+        return float(seconds) if isinstance(seconds, int | float) and seconds > 0 else None
+
+    costs = {slug: expected(slug) for slug in ready}
+    unknown = [slug for slug in ready if costs[slug] is None]
+    known = sorted((slug for slug in ready if costs[slug] is not None), key=lambda slug: -(costs[slug] or 0.0))
+    return unknown + known
 
 
 def build_site(settings: Settings, mkdocs_config: Any) -> None:

@@ -13,7 +13,12 @@ import pytest
 from conftest import RenderPool, make_project
 from modelserver import ModelServer, default_answer, ok
 
-from builder.build import BuildOptions, build
+from builder.build import BuildOptions, build, render_order
+from builder.record import BuildRecord, ConceptRecord, RenderFacts
+from builder.scenes import SceneEntry
+from builder.settings import load_settings
+from builder.stages import LogProgress
+from builder.stages.generate import Generated
 
 pytestmark = pytest.mark.integration
 
@@ -88,3 +93,44 @@ def test_the_log_says_why_the_anchor_template_stands_in(tmp_path: Path, monkeypa
     assert len(done) == 1
     assert "anchor template because no API key" in done[0][3]
     assert "DEEPSEEK_API_KEY" in done[0][3]
+
+
+def _known(slug: str, seconds: float) -> ConceptRecord:
+    return ConceptRecord(slug=slug, title=slug, status="built",
+                         render=RenderFacts(key=f"old-{slug}", seconds=seconds, duration=1.0, size=1, quality="l"))
+
+
+def test_renders_start_longest_first_when_the_last_build_timed_them() -> None:
+    # A render the last build timed at 60 s starts before one it timed at 5 s; a model answer
+    # without a timed render goes by its preflight estimate; a concept nothing is known of
+    # (a new one) goes first, in the order given.
+    def generated(slug: str, meta: dict[str, object] | None = None) -> Generated:
+        entry = SceneEntry(slug=slug, folder=Path(slug), source="", notes="", meta=meta or {"provenance": "model"})
+        return Generated(entry=entry)
+
+    ready = {slug: generated(slug) for slug in ("a-short", "b-new", "c-long", "d-middle", "e-new")}
+    ready["d-middle"] = generated("d-middle", {"provenance": "model", "preflight": {"estimate": {"l": 30.0, "m": 90.0}}})
+    previous = {"a-short": _known("a-short", 5.0), "c-long": _known("c-long", 60.0)}
+    qualities = dict.fromkeys(ready, "l")
+    assert render_order(ready, previous, qualities) == ["b-new", "e-new", "c-long", "d-middle", "a-short"]
+    qualities["d-middle"] = "m"  # its own quality's estimate
+    assert render_order(ready, previous, qualities) == ["b-new", "e-new", "d-middle", "c-long", "a-short"]
+
+
+def test_a_rebuild_renders_the_longest_first(tmp_path: Path) -> None:
+    # The whole gallery renders again (here: its render cache is gone); the last build's record
+    # says geometric-series took longest: with one render at a time, it starts first.
+    root = make_project(tmp_path / "gallery", "tiny")
+    settings, _ = load_settings(root / "mkdocs.yml", cli={"jobs": 1}, env={})
+    BuildRecord(concepts={"euler-identity": _known("euler-identity", 2.0),
+                          "geometric-series": _known("geometric-series", 40.0)}).save(settings.report_path)
+    started: list[str] = []
+
+    class Starts(LogProgress):
+        def item(self, stage: str, slug: str, status: str, detail: str = "") -> None:
+            if (stage, status) == ("render", "start"):
+                started.append(slug)
+
+    report = build(root / "mkdocs.yml", BuildOptions(site=False), overrides={"jobs": 1}, progress=Starts())
+    assert not report.failed
+    assert started == ["geometric-series", "euler-identity"]
