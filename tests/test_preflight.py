@@ -155,6 +155,18 @@ def test_formulas_known_from_the_source_compile_in_one_batch(tmp_path: Path) -> 
 
 
 @pytest.mark.integration
+def test_a_long_error_message_is_reported_whole(tmp_path: Path) -> None:
+    # The preflight prints a failure as a plain traceback: one line per message however long
+    # (Manim's rich one wraps it at the terminal's width, and costs a highlighter per frame).
+    message = "the slope is undefined: " + "the two points share an x value; " * 10
+    body = f"        dot = Dot()\n        raise ValueError({message!r})\n"
+    result, source = _run(tmp_path, body)
+    (diag,) = result.errors
+    assert diag.line == _line_of(source, "raise ValueError")
+    assert diag.message.startswith(f"ValueError: {message.strip()}"), diag.message
+
+
+@pytest.mark.integration
 def test_an_error_before_the_first_formula_does_not_wait_for_the_batch(tmp_path: Path) -> None:
     # The batch compiles beside construct: a scene that fails before it shows any formula is
     # reported without waiting for latex and dvisvgm (300 pages take seconds; the error, none).

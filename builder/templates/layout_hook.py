@@ -369,6 +369,9 @@ Scene.wait = _wrap_wait(Scene.wait)
 
 def _install_preflight():
     """Patches that only the preflight needs: interior moments, timings, progress, the end."""
+    import traceback
+
+    from manim import error_console
     from manim.manager import Manager
     from manim.mobject.mobject import Mobject
     from manim.renderer.cairo_renderer import CairoRenderer
@@ -444,6 +447,9 @@ def _install_preflight():
     Mobject.__init__ = counted_init
     Manager.construct = recorded_construct
     CairoRenderer.scene_finished = timed_scene_finished
+    # Manim prints a failure as a rich traceback, syntax-highlighting each frame's source (about
+    # half a second on a deep one); the host reads only the frames and the last line, as plain.
+    error_console.print_exception = lambda **_: traceback.print_exc(file=sys.stderr)
     stop = threading.Event()
     threading.Thread(target=_sampler, args=(threading.main_thread().ident, stop),
                      daemon=True, name="mathreel-sampler").start()
