@@ -266,10 +266,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     if isinstance(target, int):
         return target
     path, scene_class, anchors, tex_cache = target
-    if not args.static and not args.diff:
-        from builder.sandbox import probe_ahead
-
-        probe_ahead()  # ready by the time the static checks pass and the scene runs
     source = path.read_text(encoding="utf-8")
     if scene_class is None:
         # a file names no concept: expect its last scene (the default before chapters existed)
