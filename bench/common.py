@@ -6,6 +6,7 @@ Every benchmark returns a `Result` (plain JSON data); `save_result` writes it to
 
 from __future__ import annotations
 
+import compileall
 import datetime as _dt
 import json
 import os
@@ -26,7 +27,11 @@ RESULTS_MD = BENCH / "RESULTS.md"
 OUTPUT = BENCH / "output"
 PY = sys.executable
 #: Renders and builds never see API keys; MkDocs' end-of-life notice is noise in timings.
-ENV = {**{k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}, "NO_MKDOCS_2_WARNING": "1"}
+#: Python's bytecode cache stays on, as on a user's machine (this workspace's shell turns it off):
+#: otherwise every mathreel process compiles the builder from source, about 0.1 s, while Manim's
+#: side is installed compiled.
+ENV = {**{k: v for k, v in os.environ.items()
+          if not k.endswith("_API_KEY") and k != "PYTHONDONTWRITEBYTECODE"}, "NO_MKDOCS_2_WARNING": "1"}
 #: Manim asks PyPI for its newest version after every CLI render unless told not to.
 MANIM_CFG = "[CLI]\nnotify_outdated_version = False\n"
 
@@ -45,8 +50,9 @@ def cpu_model() -> str:
 
 
 def machine() -> dict[str, Any]:
-    """Where the figures were measured: cores, CPU, Python."""
-    return {"cores": os.cpu_count() or 1, "cpu": cpu_model(), "python": sys.version.split()[0]}
+    """Where the figures were measured: cores, CPU, Python, and whether its bytecode cache was on."""
+    return {"cores": os.cpu_count() or 1, "cpu": cpu_model(), "python": sys.version.split()[0],
+            "bytecode_cache": "PYTHONDONTWRITEBYTECODE" not in ENV}
 
 
 def summarize(samples: list[float]) -> dict[str, Any]:
@@ -88,7 +94,13 @@ def figure(label: str, samples: list[float], *, unit: str, baseline: str,
 
 
 def new_result(name: str, *, command: str, scope: str, quick: bool) -> Result:
-    """The common head of a result file: what ran, where, when."""
+    """The common head of a result file: what ran, where, when.
+
+    With the bytecode cache on, the builder is compiled first (as `pip install` compiles a
+    package), so that no timed process pays for it.
+    """
+    if "PYTHONDONTWRITEBYTECODE" not in ENV:
+        compileall.compile_dir(str(REPO / "builder"), quiet=1)
     return {"name": name, "command": command, "scope": scope, "quick": quick,
             "date": _dt.date.today().isoformat(), "machine": machine(), "commit": commit(),
             "figures": [], "tables": [], "notes": []}

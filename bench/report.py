@@ -175,8 +175,9 @@ def render_section(index: int, title: str, what: str, result: dict[str, Any] | N
     m = result.get("machine") or {}
     quick = " (quick subset)" if result.get("quick") else ""
     at = f" at commit {result['commit']}" if result.get("commit") else ""
+    cache = {True: ", bytecode cache on", False: ", bytecode cache off"}.get(m.get("bytecode_cache"), "")
     lines.append(f"Measured {result.get('date', '?')}{at} on {m.get('cores', '?')} cores "
-                 f"({m.get('cpu', '?')}), Python {m.get('python', '?')}{quick}: "
+                 f"({m.get('cpu', '?')}), Python {m.get('python', '?')}{cache}{quick}: "
                  f"`{result.get('command', '?')}`. Scope: {result.get('scope', '-')}.")
     body = _figures(result)
     if body:

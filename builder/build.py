@@ -203,9 +203,9 @@ def _render_all(ctx: BuildContext, concepts: dict[str, Concept], ready: dict[str
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(slots, len(ready) or 1)),
                                 thread_name_prefix="render") as pool:
+            qualities = {slug: concepts[slug].scene.quality or ctx.settings.quality for slug in ready}
             mains = {pool.submit(_finish, ctx, concepts[slug], ready[slug]): slug
-                     for slug in render_order(ready, ctx.previous, {
-                         slug: concepts[slug].scene.quality or ctx.settings.quality for slug in ready})}
+                     for slug in render_order(ready, ctx.previous, qualities)}
             others = {pool.submit(render_variant, ctx, concepts[slug], name, entry): slug
                       for slug, g in ready.items() for name, entry in g.variants}
             futures: dict[Any, str] = {**mains, **others}
@@ -253,8 +253,8 @@ def render_order(ready: dict[str, Generated], previous: dict[str, ConceptRecord]
 
     costs = {slug: expected(slug) for slug in ready}
     unknown = [slug for slug in ready if costs[slug] is None]
-    known = sorted((slug for slug in ready if costs[slug] is not None), key=lambda slug: -(costs[slug] or 0.0))
-    return unknown + known
+    known = {slug: cost for slug, cost in costs.items() if cost is not None}
+    return unknown + sorted(known, key=lambda slug: -known[slug])
 
 
 def build_site(settings: Settings, mkdocs_config: Any) -> None:
