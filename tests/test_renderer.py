@@ -171,3 +171,20 @@ def test_the_child_freezes_the_collector_last_as_it_exits() -> None:
                   if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
                   and ast.unparse(node.value.func) == "atexit.register"]
     assert registered[0] == "gc.freeze" and "_save" in registered[1:], registered
+
+
+def test_a_failed_render_names_the_scene_line_and_the_whole_message(tmp_path: Path) -> None:
+    # What the page and the repair loop get of a failed render: the scene's line and the last
+    # line of the traceback, whole (the child prints plain tracebacks: no wrapping, no cut).
+    from builder.errors import RenderError
+    from builder.video.render import render_job, render_scene
+
+    message = "the slope is undefined: " + "the two points share an x value; " * 10
+    source = ("from manim import *\n\n\nclass Broken(Scene):\n    def construct(self):\n"
+              f"        self.add(Dot())\n        raise ValueError({message!r})\n")
+    with pytest.raises(RenderError) as caught:
+        render_scene(render_job("broken", source, "Broken", "l"), render_dir=tmp_path / "render",
+                     tex_dir=tmp_path / "tex", timeout=120)
+    text = str(caught.value)
+    assert "scene.py line 7 (in construct)" in text, text
+    assert f"ValueError: {message.strip()}" in text, text

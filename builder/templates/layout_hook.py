@@ -369,9 +369,6 @@ Scene.wait = _wrap_wait(Scene.wait)
 
 def _install_preflight():
     """Patches that only the preflight needs: interior moments, timings, progress, the end."""
-    import traceback
-
-    from manim import error_console
     from manim.manager import Manager
     from manim.mobject.mobject import Mobject
     from manim.renderer.cairo_renderer import CairoRenderer
@@ -447,9 +444,6 @@ def _install_preflight():
     Mobject.__init__ = counted_init
     Manager.construct = recorded_construct
     CairoRenderer.scene_finished = timed_scene_finished
-    # Manim prints a failure as a rich traceback, syntax-highlighting each frame's source (about
-    # half a second on a deep one); the host reads only the frames and the last line, as plain.
-    error_console.print_exception = lambda **_: traceback.print_exc(file=sys.stderr)
     stop = threading.Event()
     threading.Thread(target=_sampler, args=(threading.main_thread().ident, stop),
                      daemon=True, name="mathreel-sampler").start()
@@ -758,8 +752,21 @@ def _wait_for_handover():
     STATE["last_progress_s"] = 0.0
 
 
+def _plain_tracebacks():
+    """Manim prints a failure as a rich traceback, syntax-highlighting each frame's source (up to
+    a second on a deep one) and wrapping long messages; the host reads only the frames and the
+    last line, which a plain traceback gives whole."""
+    import traceback
+
+    from manim import error_console
+
+    error_console.print_exception = lambda **_: traceback.print_exc(file=sys.stderr)
+
+
 if __name__ == "__main__":
     from manim.__main__ import main
+
+    _plain_tracebacks()
 
     if WAIT:
         _wait_for_handover()
