@@ -32,5 +32,6 @@ def explain_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str
         return "new"
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     if not changed:
-        return "schema changed"
+        # the same parts: the output was removed from the cache (or SCHEMA was bumped)
+        return "not in the cache"
     return ", ".join(f"{name} changed" for name in changed)
