@@ -183,7 +183,12 @@ def prepare_workdir(work: Path) -> None:
     if not (probe().works and drops_to_nobody()):
         return
     for path in [work, *work.rglob("*")]:
-        os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+        try:
+            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+        except FileNotFoundError:
+            # Gone since the listing: a warm preflight's hand-over is renamed into place while
+            # this runs on the child's thread. The host's own files need no handing over.
+            continue
 
 
 #: What the probe child runs: the interpreter as renders start it, reading its site-packages.

@@ -323,3 +323,25 @@ def test_the_probe_started_ahead_is_the_one_every_caller_gets(monkeypatch: pytes
     assert len(calls) == 1 and found is calls[0]
     sandbox.probe_ahead()  # answered: starts nothing
     assert sandbox.probe() is found and len(calls) == 1
+
+
+def test_a_file_gone_while_the_work_folder_is_handed_over_is_skipped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A warm preflight's thread hands its folder to the sandbox user while the host writes the
+    # hand-over (handover.json.tmp, renamed into place): a file listed and then gone is skipped.
+    (tmp_path / "handover.json.tmp").write_text("{}", encoding="utf-8")
+    (tmp_path / "scene.py").write_text("", encoding="utf-8")
+    handed: list[str] = []
+    real_chown = os.chown
+
+    def chown(path: Path, uid: int, gid: int, *, follow_symlinks: bool = True) -> None:
+        if Path(path).name == "handover.json.tmp":
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        handed.append(Path(path).name)
+        real_chown(path, os.getuid(), os.getgid(), follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(sandbox, "probe", lambda: Probe(True, ""))
+    monkeypatch.setattr(sandbox, "drops_to_nobody", lambda: True)
+    monkeypatch.setattr(sandbox.os, "chown", chown)
+    sandbox.prepare_workdir(tmp_path)
+    assert sorted(handed) == sorted([tmp_path.name, "scene.py"])
