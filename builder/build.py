@@ -31,7 +31,7 @@ from builder.spec import Concept, load_concepts
 from builder.stages import BuildContext, LogProgress, Progress, StageFailure
 from builder.stages.generate import Generated, Slots, generate_concept
 from builder.stages.notes import compile_notes
-from builder.stages.render import render_concept, render_variant
+from builder.stages.render import preflight_estimate, render_concept, render_variant
 from builder.stages.speculate import EarlyRenders
 from builder.video.render import manim_version
 
@@ -245,11 +245,8 @@ def render_order(ready: dict[str, Generated], previous: dict[str, ConceptRecord]
         record = previous.get(slug)
         if record is not None and record.render is not None and record.render.seconds > 0:
             return record.render.seconds
-        entry = ready[slug].entry
-        facts = entry.meta.get("preflight")
-        estimate = facts.get("estimate") if isinstance(facts, dict) and not entry.hand_edited else None
-        seconds = estimate.get(qualities[slug]) if isinstance(estimate, dict) else None
-        return float(seconds) if isinstance(seconds, int | float) and seconds > 0 else None
+        seconds = preflight_estimate(ready[slug].entry).get(qualities[slug], 0.0)
+        return seconds if seconds > 0 else None
 
     costs = {slug: expected(slug) for slug in ready}
     unknown = [slug for slug in ready if costs[slug] is None]

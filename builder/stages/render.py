@@ -121,17 +121,23 @@ def scene_to_render(expected: str, found: list[str]) -> str:
     return found[0] if found and expected not in found else expected
 
 
+def preflight_facts(entry: SceneEntry) -> dict[str, Any]:
+    """The model answer's preflight summary kept in meta.json: {} when there is none, or when
+    the scene was edited by hand since (the facts are of the model's code)."""
+    facts = entry.meta.get("preflight")
+    return facts if isinstance(facts, dict) and not entry.hand_edited else {}
+
+
+def preflight_estimate(entry: SceneEntry) -> dict[str, float]:
+    """The preflight's estimate of render seconds per quality ({} when unknown)."""
+    raw = preflight_facts(entry).get("estimate")
+    return {str(k): float(v) for k, v in raw.items() if isinstance(v, int | float)} if isinstance(raw, dict) else {}
+
+
 def _quality_plan(entry: SceneEntry, quality: str, ctx: BuildContext) -> QualityPlan:
     """From the model answer's preflight estimate: the quality that fits `render_timeout`."""
-    timeout = ctx.settings.render_timeout
-    facts = entry.meta.get("preflight")
-    if not isinstance(facts, dict) or entry.hand_edited:
-        return plan_quality({}, quality, timeout)
-    raw = facts.get("estimate")
-    estimate = {str(k): float(v) for k, v in raw.items()
-                if isinstance(v, int | float)} if isinstance(raw, dict) else {}
-    seconds = facts.get("video_seconds")
-    return plan_quality(estimate, quality, timeout,
+    seconds = preflight_facts(entry).get("video_seconds")
+    return plan_quality(preflight_estimate(entry), quality, ctx.settings.render_timeout,
                         video_seconds=float(seconds) if isinstance(seconds, int | float) else None)
 
 
@@ -141,13 +147,13 @@ def choose_renderer(ctx: BuildContext, concept: Concept, entry: SceneEntry, scen
     from builder.video.choose import Choice, choose
 
     settings = ctx.settings
-    facts = entry.meta.get("preflight")
+    facts = preflight_facts(entry)
     try:
         return choose(entry.source, scene_class, wanted=concept.scene.renderer or settings.renderer,
                       where=f"concepts/{concept.slug}.yaml" if concept.scene.renderer else "mkdocs.yml",
                       cache_dir=settings.cache_dir, tex_dir=settings.tex_dir, runner=ctx.runner,
                       trusted=entry.trusted, policy=settings.policy,
-                      facts=facts if isinstance(facts, dict) and facts and not entry.hand_edited else None,
+                      facts=facts or None,
                       quality=quality)
     except MathreelError as exc:
         log.warning("%s: renderer probe failed (%s); using Cairo", concept.slug, exc)
