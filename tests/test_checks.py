@@ -31,6 +31,8 @@ class Case:
     kind: str
     line: int
     fixable: bool
+    #: what the preflight alone finds on the same line (for errors a static step finds first)
+    preflight: str | None = None
 
     @property
     def source(self) -> str:
@@ -38,19 +40,23 @@ class Case:
 
 
 def load_corpus() -> list[Case]:
-    """Every broken scene with its `# expect: step=... kind=... line=N fixable=yes|no` header."""
+    """Every broken scene with its `# expect: step=... kind=... line=N fixable=yes|no` header
+    (and `preflight=KIND` where the preflight run would find it too, had no static step)."""
     cases = []
     for path in sorted(CORPUS.glob("*.py")):
         header = _EXPECT.search(path.read_text(encoding="utf-8"))
         assert header, f"{path.name} has no '# expect:' header"
         fields = dict(re.findall(r"(\w+)=(\S+)", header.group(1)))
-        cases.append(Case(path, fields["step"], fields["kind"], int(fields["line"]), fields["fixable"] == "yes"))
+        cases.append(Case(path, fields["step"], fields["kind"], int(fields["line"]), fields["fixable"] == "yes",
+                          fields.get("preflight")))
     return cases
 
 
 CASES = load_corpus()
 STATIC = [c for c in CASES if c.step != "dryrun"]
 DRYRUN = [c for c in CASES if c.step == "dryrun"]
+#: Run-time errors a static step finds first: the preflight must find them too, should the rule miss one.
+SEEN_EARLY = [c for c in CASES if c.preflight]
 FIXABLE = [c for c in STATIC if c.fixable]
 
 
@@ -136,6 +142,14 @@ def test_dry_run_catches_runtime_errors(case: Case, tmp_path: Path) -> None:
     assert (diag.step, diag.kind, diag.line) == ("dryrun", case.kind, case.line), diag
     assert re.match(r"\w+(Error|Exception)", diag.message), diag.message
     assert diag.snippet and diag.snippet in case.source
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("case", SEEN_EARLY, ids=ids(SEEN_EARLY))
+def test_the_preflight_finds_what_a_static_step_finds_first(case: Case, tmp_path: Path) -> None:
+    diags = dry_run(case.source, scene_class=SCENE, runner=real_run, workdir=tmp_path / "dry", env=scene_env())
+    assert [(d.step, d.kind, d.line) for d in diags] == [("dryrun", case.preflight, case.line)], diags
+    assert re.match(r"\w+(Error|Exception)", diags[0].message), diags[0].message
 
 
 # -- clean scenes ---------------------------------------------------------------------------------

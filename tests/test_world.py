@@ -96,6 +96,10 @@ def test_mirror_holds_the_facts_of_the_live_modules(mirror: world.Mirror) -> Non
     axes = mirror.namespace["Axes"]
     assert world.class_fact(axes, "accepted_kwargs") == world.class_fact(live.namespace["Axes"], "accepted_kwargs")
     assert "x_range" in world.class_fact(axes, "accepted_kwargs")
+    for name in ("Transform", "GrowFromPoint", "MoveToTarget"):
+        assert (world.class_fact(mirror.namespace[name], "required_args")
+                == world.class_fact(live.namespace[name], "required_args")), name
+    assert world.class_fact(mirror.namespace["Transform"], "required_args") == (("mobject", 0), ("target_mobject", 1))
     assert world.is_subclass(mirror.namespace["ThreeDScene"], mirror.namespace["Scene"])
     assert not world.is_subclass(mirror.namespace["Scene"], mirror.namespace["ThreeDScene"])
     # standard-library objects are the real ones, so identity tests stay exact

@@ -18,7 +18,7 @@ import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from builder.checks import world
+from builder.checks import objects, world
 from builder.checks.contract import scene_base_names
 from builder.checks.diagnostics import (
     Diagnostic,
@@ -366,6 +366,29 @@ def live_method_kwargs(method: str) -> frozenset[str] | None:
 
 
 @functools.cache
+def required_args(cls: type) -> tuple[tuple[str, int], ...] | None:
+    """What a call of the class must be given: (parameter, its position or -1 for keyword-only).
+
+    A Transform that keeps Transform's own create_target needs its `target_mobject` too, though
+    the parameter defaults to None: without one it fails when played. None: cannot be known.
+    """
+    try:
+        params = list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    needed = [(p.name, positional.index(p) if p in positional else -1) for p in params
+              if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    transform = manim_namespace().get("Transform")
+    if (isinstance(transform, type) and issubclass(cls, transform)
+            and getattr(cls, "create_target", None) is getattr(transform, "create_target", None)):
+        target = next((p for p in positional if p.name == "target_mobject" and p.default is None), None)
+        if target is not None:
+            needed.append((target.name, positional.index(target)))
+    return tuple(needed)
+
+
+@functools.cache
 def instance_attributes(cls: type) -> frozenset[str]:
     """Names assigned as `self.X = ...` anywhere in the classes of cls's MRO (read from source)."""
     names: set[str] = set()
@@ -474,6 +497,16 @@ class _Ctx:
             for child in ast.iter_child_nodes(parent):
                 self.parents[child] = parent
 
+    old_methods = frozenset(_OLD_METHODS)
+
+    @staticmethod
+    def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+        return _did_you_mean(name, candidates)
+
+    @property
+    def version(self) -> str:
+        return _manim_version()
+
     def manim_available(self, name: str) -> bool:
         return (self.star or self.missing_star) and name in self.ns
 
@@ -496,6 +529,7 @@ def _lint(tree: ast.Module, source: str, scene_class: str) -> list[_Finding]:
     findings += _check_old_methods(ctx)
     findings += _check_kwargs(ctx)
     findings += _check_scene_self(ctx)
+    findings += objects.check_objects(ctx)
     return findings
 
 
@@ -685,12 +719,10 @@ def _check_kwargs(ctx: _Ctx) -> list[_Finding]:
         func = node.func
         accepted: frozenset[str] | None = None
         what = ""
-        if isinstance(func, ast.Name) and ((func.id not in ctx.bound and ctx.manim_available(func.id))
-                                           or (func.id in ctx.from_submodules and func.id in ctx.ns)):
-            value = ctx.ns[func.id]
-            if world.is_class(value):
-                accepted = world.class_fact(value, "accepted_kwargs")
-                what = f"{func.id}()"
+        cls = objects.manim_class(ctx, func)
+        if cls is not None:
+            accepted = world.class_fact(cls, "accepted_kwargs")
+            what = f"{ast.unparse(func)}()"
         elif (isinstance(func, ast.Attribute) and func.attr in CHECKED_METHODS
               and func.attr not in ctx.user_defs
               and not (isinstance(func.value, ast.Name) and (func.value.id in ctx.module_aliases

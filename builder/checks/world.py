@@ -456,7 +456,7 @@ def is_subclass(value: object, base: object) -> bool:
 
 
 def class_fact(value: object, fact: str, arg: str | None = None) -> Any:
-    """instance_attributes / accepted_kwargs / params (of method `arg`) of a class."""
+    """instance_attributes / accepted_kwargs / required_args / params (of method `arg`) of a class."""
     if isinstance(value, Mirrored):
         return value._mirror.class_fact(value, fact, arg)
     return _live.class_fact(value, fact, arg)
@@ -526,6 +526,7 @@ def _live_params(cls: object, attr: str | None) -> frozenset[str] | bool | None:
 _CLASS_FACTS: dict[str, Callable[[Any, str | None], Any]] = {
     "instance_attributes": lambda cls, _arg: _api("instance_attributes")(cls),
     "accepted_kwargs": lambda cls, _arg: _api("accepted_kwargs")(cls),
+    "required_args": lambda cls, _arg: _api("required_args")(cls),
     "params": _live_params,
     "mro": lambda cls, _arg: cls.__mro__,
 }
@@ -752,6 +753,8 @@ class _Recorder:
             extra["instance_attributes"] = (_freeze(self.api_lint.instance_attributes(cls)),)
         with contextlib.suppress(Exception):
             extra["accepted_kwargs"] = (_freeze(self.api_lint.accepted_kwargs(cls)),)
+        with contextlib.suppress(Exception):
+            extra["required_args"] = (_freeze(self.api_lint.required_args(cls)),)
         extra["mro"] = tuple(self.ref(klass) for klass in cls.__mro__)
         if isinstance(scene_type, type) and issubclass(cls, scene_type):
             extra["params"] = {attr: _freeze(_live_params(cls, attr)) for attr in dir(cls)}

@@ -1,5 +1,5 @@
 # Transform without a target
-# expect: step=dryrun kind=runtime-error line=10 fixable=no
+# expect: step=api kind=missing-argument line=10 fixable=no preflight=runtime-error
 from manim import *
 
 

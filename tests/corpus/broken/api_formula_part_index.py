@@ -1,5 +1,5 @@
 # indexing past the parts of a formula
-# expect: step=dryrun kind=runtime-error line=10 fixable=no
+# expect: step=api kind=no-such-part line=10 fixable=no preflight=runtime-error
 from manim import *
 
 

@@ -1,5 +1,5 @@
 # a method Manim does not have
-# expect: step=dryrun kind=runtime-error line=10 fixable=no
+# expect: step=api kind=unknown-attribute line=10 fixable=no preflight=runtime-error
 from manim import *
 
 
