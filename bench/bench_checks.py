@@ -123,11 +123,17 @@ def diagnosis(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
     rows = [measure(path) for path in files]
     rows += [measure(path, step="dryrun", scene=real_errors[path.name], corpus="real") for path in real]
     runtime = [r for r in rows if r["step"] == "dryrun"]
+    # the same with the files a static step finds first: every error a plain render meets only
+    # at run time, however mathreel finds it (the subset's membership before the lint found some)
+    at_run_time = [r for r in rows if r["step"] == "dryrun" or r["file"] in found_early()]
     answers = [r for r in rows if r["corpus"] == "real"]
     result["figures"] += _figures(rows, f"all files ({len(rows)})")
     if runtime:
         result["figures"] += _figures(runtime, f"run-time errors only ({len(runtime)} "
                                                f"file{'s' * (len(runtime) != 1)})")
+    if len(at_run_time) > len(runtime):
+        result["figures"] += _figures(at_run_time, f"errors a plain render meets at run time, however found "
+                                                   f"({len(at_run_time)} files)")
     if answers:
         result["figures"] += _figures(answers, f"model-style answers failing late ({len(answers)} "
                                                f"file{'s' * (len(answers) != 1)}, tests/corpus/real)")
