@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from svgshape import drawing
 
-from builder.checks.dryrun import Preflight, WarmPreflight, anchor_times, preflight, tex_tokens
+from builder.checks.dryrun import (
+    Preflight,
+    PreflightFacts,
+    WarmPreflight,
+    anchor_times,
+    preflight,
+    tex_tokens,
+    timeout_diagnostic,
+)
 from builder.runner import CountingRunner
 from builder.runner import run as real_run
 from builder.sandbox import run_manim
@@ -232,6 +240,32 @@ def test_a_stalled_scene_may_be_called_a_loop(tmp_path: Path) -> None:
     assert (diag.kind, diag.severity) == ("endless-loop", "error"), diag
     assert diag.line in (_line_of(source, "while n"), _line_of(source, "n += 1"))
     assert "after play 1" in diag.message
+    assert result.facts.construct_s is not None and 0 < result.facts.construct_s < 7
+
+
+LOOP_SOURCE = "from manim import *\n\n\nclass Demo(Scene):\n    def construct(self):\n        while True:\n            pass\n"
+
+
+def _timed_out(*, construct_s: float | None, last_progress_s: float, samples: int = 6) -> PreflightFacts:
+    return PreflightFacts(plays=1, video_seconds=1.0, wall_s=7.0, construct_s=construct_s,
+                          last_progress_s=last_progress_s, stalled_lines=(6,), stalled_samples=samples,
+                          phase="building mobjects after play 1", line=6, recorded=True)
+
+
+def test_a_slow_start_does_not_hide_a_loop() -> None:
+    # A loaded machine: Python and Manim's import took 4 s of a 7 s budget; construct made
+    # its last progress at 4.3 s and then stayed on one line. 2.7 s is most of the 3 s it ran.
+    diag = timeout_diagnostic(_timed_out(construct_s=4.0, last_progress_s=4.3), 7, LOOP_SOURCE)
+    assert (diag.kind, diag.line, diag.severity) == ("endless-loop", 6, "error"), diag
+
+
+@pytest.mark.parametrize("facts", [
+    _timed_out(construct_s=1.0, last_progress_s=4.0),             # progress half-way: slow, not stuck
+    _timed_out(construct_s=4.0, last_progress_s=4.3, samples=2),  # too few samples to say
+])
+def test_a_timeout_without_a_measured_stall_is_slow(facts: PreflightFacts) -> None:
+    diag = timeout_diagnostic(facts, 7, LOOP_SOURCE)
+    assert (diag.kind, diag.severity) == ("slow", "warning"), diag
 
 
 # -- a warm preflight: started before its scene is known (mathreel check FILE) ---------------------

@@ -51,7 +51,8 @@ QUALITIES: Mapping[str, tuple[int, int]] = MappingProxyType({
 _ENCODE_S_PER_PIXEL = 2e-8
 #: A frozen frame (a static wait) is not drawn again, and identical frames encode faster.
 _STATIC_SHARE = 0.5
-#: Share of the budget without any progress before a timeout may be called a loop.
+#: Share of the time construct ran (the budget, if it never began) without any progress before a
+#: timeout may be called a loop.
 _STALL_SHARE = 0.6
 #: Sampler ticks without progress needed as well (the hook samples every 0.5 s).
 _STALL_SAMPLES = 4
@@ -81,6 +82,8 @@ class PreflightFacts:
     line: int | None = None
     wall_s: float = 0.0
     last_progress_s: float = 0.0
+    #: When construct began (Manim imported, the scene set up); None: it never did.
+    construct_s: float | None = None
     stalled_lines: tuple[int, ...] = ()
     stalled_samples: int = 0
     step_s: float = 0.0
@@ -455,6 +458,7 @@ def read_facts(workdir: Path) -> tuple[PreflightFacts, bool]:
         if isinstance(lines, list) else ()
     line = data.get("line")
     frame = data.get("frame_s")
+    began = data.get("construct_s")
     facts = PreflightFacts(
         plays=_int(data.get("plays")), video_seconds=_num(data.get("video_seconds")),
         static_seconds=_num(data.get("static_seconds")), animations=_int(data.get("animations")),
@@ -463,6 +467,7 @@ def read_facts(workdir: Path) -> tuple[PreflightFacts, bool]:
         anchors_seen=MappingProxyType(anchors), phase=str(data.get("phase", ""))[:200],
         line=line if isinstance(line, int) and not isinstance(line, bool) else None,
         wall_s=_num(data.get("wall_s")), last_progress_s=_num(data.get("last_progress_s")),
+        construct_s=_num(began) if isinstance(began, int | float) else None,
         stalled_lines=stalled, stalled_samples=_int(data.get("stalled_samples")),
         step_s=_num(data.get("step_s")), steps=_int(data.get("steps")),
         frame_s=_num(frame) if isinstance(frame, int | float) else None,
@@ -518,10 +523,13 @@ def timeout_diagnostic(facts: PreflightFacts, budget: float, source: str) -> Dia
     got = (f"after play {facts.plays} (scene time {facts.video_seconds:.1f} s)" if facts.plays
            else "before the first play")
     stalled = facts.wall_s - facts.last_progress_s
-    if (stalled >= _STALL_SHARE * budget and facts.stalled_samples >= _STALL_SAMPLES
+    # The share is of the time construct had: starting Python and importing Manim are no part
+    # of the scene, and on a loaded machine they can take much of a small budget.
+    ran = facts.wall_s - facts.construct_s if facts.construct_s is not None else budget
+    if (stalled >= _STALL_SHARE * ran and facts.stalled_samples >= _STALL_SAMPLES
             and facts.stalled_lines):
-        # No play finished and no mobject was made for most of the budget, while the main
-        # thread stayed on the same few lines of the scene: that much is measured, not guessed.
+        # No play finished and no mobject was made for most of the time construct ran, while
+        # the main thread stayed on the same few lines of the scene: measured, not guessed.
         lines = ", ".join(str(n) for n in facts.stalled_lines)
         line = facts.stalled_lines[0]
         return Diagnostic("dryrun", "endless-loop",

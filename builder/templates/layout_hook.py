@@ -185,7 +185,7 @@ STATE = {
     "max_mobjects": 0, "max_family": 0, "max_three_d": 0, "max_updaters": 0,
     "mobjects_created": 0, "last_progress_s": 0.0, "stalled_lines": [], "stalled_samples": 0,
     "step_s": 0.0, "steps": 0, "frame_s": None, "tex_seen": {}, "events": [], "layout": WARNINGS,
-    "tex_batched": 0, "tex_batch_s": 0.0, "tex_compiled": 0, "timed_out": False,
+    "tex_batched": 0, "tex_batch_s": 0.0, "tex_compiled": 0, "timed_out": False, "construct_s": None,
 }
 DEPTH = [0]          # play() nests inside wait(): one event per outermost call
 WAIT_CALL = [False]
@@ -407,6 +407,7 @@ def _install_preflight():
 
     def recorded_construct(self):
         STATE["phase"] = "building mobjects before play 1"
+        STATE["construct_s"] = _wall()  # Python, Manim's import and the scene's setup are behind
         _flush()
         construct(self)
         with LOCK:
