@@ -41,6 +41,13 @@ def test_a_method_the_class_lacks_is_named_with_its_line_and_a_suggestion() -> N
     assert "Circle has no method `get_centre`" in message and "did you mean .get_center()?" in message
 
 
+@pytest.mark.parametrize("play", ["c.animate.rotate_in_place(PI / 2)", "c.animate(run_time=2).rotate_in_place(PI / 2)"])
+def test_a_method_called_through_animate_is_checked(play: str) -> None:
+    (found,) = findings(scene(f"c = Circle()\nself.play({play})\n"))
+    assert found[:2] == ("unknown-attribute", 7)
+    assert "c.animate.rotate_in_place() does not exist: Circle has no method `rotate_in_place`" in found[2]
+
+
 def test_a_method_called_on_a_fresh_object_is_checked_too() -> None:
     assert kinds(scene("self.add(Square().move_too(ORIGIN))\n")) == [("unknown-attribute", 6)]
 
@@ -52,6 +59,8 @@ def test_a_method_called_on_a_fresh_object_is_checked_too() -> None:
     "c = Circle()\nc.glow = 2\nc.get_glow()\n",
     "c = Circle()\nc.generate_target()\nc.target.shift(UP)\nself.play(MoveToTarget(c))\n",
     "t = ValueTracker(0)\nself.play(t.animate.set_value(1))\nself.add(DecimalNumber(t.get_value()))\n",
+    "c = Circle()\nself.play(c.animate.shift(UP).set_fill(RED, 0.5), c.animate(run_time=2).scale(2))\n",
+    "c = Circle()\nself.play(c.animate.set_glow(1))\n",
     "c = Circle()\nc = Text('x')\nc.set_text_color(RED)\nc.anything_text_has()\n",  # bound twice: unknown
     "c = Circle()\nitems = [Text('a')]\nself.add(*[c.anything() for c in items])\n",  # another c
 ])

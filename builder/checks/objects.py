@@ -2,7 +2,8 @@
 
 Three mistakes that plain Manim reports only when the scene runs, found here from the source:
 
-- a method the object's class does not have: `c = Circle()` ... `c.get_nonexistent()`;
+- a method the object's class does not have: `c = Circle()` ... `c.get_nonexistent()` (or
+  `c.animate.get_nonexistent()`);
 - an argument a call leaves out: `Transform(c)` (no target), `GrowFromPoint(dot)` (no point);
 - a part past the end of a formula: `eq = MathTex("a", "+", "b")` ... `eq[5]`.
 
@@ -138,11 +139,13 @@ def _own_body_stores(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[a
 
 
 def _check_methods(ctx: _Ctx, bindings: list[_Bound]) -> list[_Finding]:
-    """`c.method(...)` where c is a Manim mobject and no `method` exists on its class.
+    """`c.method(...)` or `c.animate.method(...)` where c is a Manim mobject and no `method`
+    exists on its class.
 
     Known: the class's attributes (its dir), every `self.X = ...` in the source of its classes,
-    any attribute the scene stores itself (`c.X = ...`) or sets with `c.set(X=...)` or `c.set_X(...)`; `set_X` always
-    (Mobject.__getattr__ makes it a setter) and `get_X` when X is known.
+    any attribute the scene stores itself (`c.X = ...`) or sets with `c.set(X=...)` or
+    `c.set_X(...)`; `set_X` always (Mobject.__getattr__ makes it a setter) and `get_X` when X is
+    known.
     """
     mobject = ctx.ns.get("Mobject")
     if not world.is_class(mobject):
@@ -158,7 +161,14 @@ def _check_methods(ctx: _Ctx, bindings: list[_Bound]) -> list[_Finding]:
     for bound in bindings:
         for load in bound.loads:
             parent = ctx.parents.get(load)
-            if isinstance(parent, ast.Attribute):
+            if isinstance(parent, ast.Attribute) and parent.attr == "animate":
+                # c.animate.method(...) and c.animate(run_time=2).method(...) call c's method
+                after = ctx.parents.get(parent)
+                if isinstance(after, ast.Call) and after.func is parent:
+                    after = ctx.parents.get(after)
+                if isinstance(after, ast.Attribute):
+                    receivers.append((after, bound.cls, f"{bound.name}.animate"))
+            elif isinstance(parent, ast.Attribute):
                 receivers.append((parent, bound.cls, bound.name))
     for node in ast.walk(ctx.tree):  # Circle().method(...)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
