@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import functools
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -161,25 +161,26 @@ def bound_names(tree: ast.AST, *, skip: frozenset[ast.alias] = frozenset()) -> f
 
     Import aliases in `skip` do not count (e.g. Manim's own names imported from a submodule).
     """
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.alias) and node in skip:
-            continue
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, ast.alias) and node.name != "*":
-            names.add((node.asname or node.name).split(".")[0])
-        elif (isinstance(node, ast.ExceptHandler) and node.name) or (isinstance(node, ast.MatchAs | ast.MatchStar) and node.name):
-            names.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            names.add(node.rest)
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            names.update(node.names)
-    return frozenset(names)
+    return frozenset(name for node in ast.walk(tree) if not (isinstance(node, ast.alias) and node in skip)
+                     for name in names_bound_by(node))
+
+
+def names_bound_by(node: ast.AST) -> Iterator[str]:
+    """The names one node binds in some scope (assignment, parameter, import, def, handler, ...)."""
+    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        yield node.id
+    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        yield node.name
+    elif isinstance(node, ast.arg):
+        yield node.arg
+    elif isinstance(node, ast.alias) and node.name != "*":
+        yield (node.asname or node.name).split(".")[0]
+    elif (isinstance(node, ast.ExceptHandler) and node.name) or (isinstance(node, ast.MatchAs | ast.MatchStar) and node.name):
+        yield node.name
+    elif isinstance(node, ast.MatchMapping) and node.rest:
+        yield node.rest
+    elif isinstance(node, ast.Global | ast.Nonlocal):
+        yield from node.names
 
 
 def has_star_import(tree: ast.Module, module: str = "manim") -> bool:

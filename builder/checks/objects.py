@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from builder.checks import world
+from builder.checks.diagnostics import names_bound_by
 
 if TYPE_CHECKING:
     from builder.checks.api_lint import _Ctx, _Finding
@@ -76,7 +77,7 @@ def _constructed_locals(ctx: _Ctx) -> list[_Bound]:
             continue
         binds: dict[str, list[ast.AST]] = {}
         for node in _below(func):
-            for name in _binds(node):
+            for name in names_bound_by(node):
                 binds.setdefault(name, []).append(node)
         own = {n.id: n for n in _own_body_stores(func)}
         here: dict[str, _Bound] = {}
@@ -102,24 +103,6 @@ def _below(func: ast.AST) -> Iterator[ast.AST]:
     """Every node inside a function (its parameters included), not the function's own name."""
     for child in ast.iter_child_nodes(func):
         yield from ast.walk(child)
-
-
-def _binds(node: ast.AST) -> Iterator[str]:
-    """The names a node binds in some scope (assignment, parameter, import, def, handler, ...)."""
-    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-        yield node.id
-    elif isinstance(node, ast.arg):
-        yield node.arg
-    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        yield node.name
-    elif isinstance(node, ast.alias):
-        yield (node.asname or node.name).split(".")[0]
-    elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
-        yield node.name
-    elif isinstance(node, ast.MatchMapping) and node.rest:
-        yield node.rest
-    elif isinstance(node, ast.Global | ast.Nonlocal):
-        yield from node.names
 
 
 def _own_body_stores(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Name]:
