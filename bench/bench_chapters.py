@@ -134,7 +134,6 @@ def chapters(*, quick: bool) -> Result:
         video_seconds += [e.seconds for e in separates]
     ratios = [a / b for a, b in zip(joined_render, separate_render, strict=True)]
     gap = statistics.median(joined_render) - statistics.median(separate_render)
-    spread = max(video_seconds) - min(video_seconds)  # how much one and the same kind of render varies
     per_scene = (gap - statistics.median(join_seconds)) / len(SCENES)
     result["figures"] += [
         figure("chaptered video / six separate videos (render seconds)", ratios, unit="x",
@@ -144,14 +143,13 @@ def chapters(*, quick: bool) -> Result:
                       "one chapter's render": chapter_seconds, "one separate video's render": video_seconds},
                note="" if statistics.median(ratios) <= 1.05 else
                f"the chaptered side took {gap:.2f} s more in all: the join's "
-               f"{statistics.median(join_seconds):.2f} s, and {per_scene:.2f} s per chapter render; one chapter's render took "
-               f"{min(chapter_seconds):.2f}..{max(chapter_seconds):.2f} s and one separate video's "
-               f"{min(video_seconds):.2f}..{max(video_seconds):.2f} s. " + (
-                   "The gap per scene is smaller than one render varies by on this machine (the chapters "
-                   "run the same code at the same quality in the same sandbox); with renders of about "
-                   "1.5 s, a small constant weighs 5% or more" if per_scene < spread else
-                   "The gap per scene is more than one render varies by: something a chapter render "
-                   "does costs more than a one-scene render, not found yet")),
+               f"{statistics.median(join_seconds):.2f} s, and {per_scene:.2f} s per chapter render. One "
+               f"chapter's render took {statistics.median(chapter_seconds):.2f} s at the median "
+               f"({min(chapter_seconds):.2f}..{max(chapter_seconds):.2f} s), one separate video's "
+               f"{statistics.median(video_seconds):.2f} s ({min(video_seconds):.2f}..{max(video_seconds):.2f} s): "
+               "the chapters run the same code at the same quality in the same sandbox, and what "
+               "costs a chapter render more is not found yet; with renders of about 1.5 s, a tenth "
+               "of a second is 5% or more"),
         figure("join's own time, share of the chapters' render seconds", join_share, unit="%",
                baseline="the sum of the six chapter renders' seconds", goal=("<=", 2.0),
                parts={"join_seconds": join_seconds},
