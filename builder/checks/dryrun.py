@@ -590,12 +590,8 @@ def anchor_times(anchors: Sequence[str], seen: Mapping[str, float]) -> dict[str,
 def parse_failure(source: str, stdout: str, stderr: str, returncode: int, *,
                   scene_path: str | None = None) -> Diagnostic:
     """The user's deepest frame and the final exception of a manim failure, as a Diagnostic."""
-    line: int | None = None
-    for pattern in (_FRAME, _PLAIN_FRAME):
-        frames = [int(m.group(2)) for m in pattern.finditer(stderr) if _is_scene_file(m.group(1), scene_path)]
-        if frames:
-            line = frames[-1]
-            break
+    frames = scene_frames(stderr, scene_path)
+    line = frames[-1][0] if frames else None
     exception = _final_exception(stderr)
     if "LaTeX compilation error" in stdout:
         tex = re.search(r"LaTeX compilation error:\s*(.+)", stdout)
@@ -609,6 +605,17 @@ def parse_failure(source: str, stdout: str, stderr: str, returncode: int, *,
     name = exception.split(":", 1)[0]
     advice = _ADVICE.get(name.rsplit(".", 1)[-1], "")
     return Diagnostic("dryrun", "runtime-error", f"{exception}{advice}", line, source_line(source, line), False)
+
+
+def scene_frames(output: str, scene_path: str | None = None) -> list[tuple[int, str]]:
+    """(line, function) of each traceback frame in the scene's own file, outermost first; rich
+    frames ("scene.py:7 in construct") or plain ones ('File ".../scene.py", line 7, in construct')."""
+    for pattern in (_FRAME, _PLAIN_FRAME):
+        frames = [(int(m.group(2)), m.group(3)) for m in pattern.finditer(output)
+                  if _is_scene_file(m.group(1), scene_path)]
+        if frames:
+            return frames
+    return []
 
 
 def _is_scene_file(path: str, scene_path: str | None) -> bool:

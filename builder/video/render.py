@@ -314,20 +314,12 @@ def scrubbed_env(home: Path) -> dict[str, str]:
     return env
 
 
-#: A frame of the scene in a traceback: rich's "scene.py:7 in construct", or plain's
-#: 'File "/work/scene.py", line 7, in construct' (the child prints plain ones).
-_USER_LINE = re.compile(r'(\S*)scene\.py:(\d+) in (\w+)|File "([^"]*)scene\.py", line (\d+), in (\w+)')
-
-
 def summarize_failure(output: str) -> str:
     """The lines of Manim's output that say what went wrong, for people and for the model."""
+    from builder.checks.dryrun import scene_frames
+
     lines = [line.rstrip() for line in output.splitlines() if line.strip()]
-    keep: list[str] = []
-    for match in _USER_LINE.finditer(output):
-        folder, line, function = (match.group(1, 2, 3) if match.group(2) else match.group(4, 5, 6))
-        if "site-packages" in folder or "/manim/" in folder.replace("\\", "/"):
-            continue  # Manim's own manim/scene/scene.py, not the user's file
-        keep.append(f"scene.py line {line} (in {function})")
+    keep = [f"scene.py line {line} (in {function})" for line, function in scene_frames(output)]
     latex = [line.strip() for line in lines if "LaTeX compilation error" in line or line.lstrip().startswith("!")]
     keep += latex[:4]
     if lines:
