@@ -125,7 +125,8 @@ def diagnosis(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
     runtime = [r for r in rows if r["step"] == "dryrun"]
     # the same with the files a static step finds first: every error a plain render meets only
     # at run time, however mathreel finds it (the subset's membership before the lint found some)
-    at_run_time = [r for r in rows if r["step"] == "dryrun" or r["file"] in found_early()]
+    seen_early = found_early()
+    at_run_time = [r for r in rows if r["step"] == "dryrun" or r["file"] in seen_early]
     answers = [r for r in rows if r["corpus"] == "real"]
     result["figures"] += _figures(rows, f"all files ({len(rows)})")
     if runtime:
@@ -147,7 +148,7 @@ def diagnosis(*, quick: bool, only: tuple[str, ...] = ()) -> Result:
         "stretch of valid animation (a 6-element ManimColor, `None - float` from a layout call on a "
         "helper's missing return, an unknown keyword hidden in a style dict): a plain render draws "
         "every frame before it; the check's preflight skips animations to their end states.")
-    early = sorted(r["file"] for r in rows if r["file"] in found_early())
+    early = sorted(r["file"] for r in rows if r["file"] in seen_early)
     if early:
         result["notes"].append(
             f"The run-time-error subset is what only running finds (`step=dryrun`). {len(early)} files "
